@@ -1,0 +1,424 @@
+"""Configuration schema: Hydra structured configs with units, sources and ranges.
+
+Every field is declared with :func:`param`, which records its unit, allowed range (or
+choices) and, where it comes from data, its source (MODEL.md §9). ``validate`` walks the
+resolved config once, before any work, and raises :class:`ConfigError` with one line naming
+the field and the allowed range.
+
+Dependency direction: this module imports nothing from the rest of ``sim``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+INDUSTRIES = (
+    "textile_apparel",
+    "electronics_assembly",
+    "plush_toys",
+    "hair_products",
+    "bags_shoes_hats_socks",
+    "food_processing",
+)
+REGIONS = ("east", "central", "west")
+KINDS = ("origin", "central", "poverty")
+ENGINES = ("numba",)
+KPI_REGIMES = ("count", "reform")
+FUND_ALLOCATIONS = ("core", "even", "need")
+
+
+class ConfigError(ValueError):
+    """An invalid configuration value; the message is one line naming field and range."""
+
+
+def param(default: Any, unit: str = "", lo: float | None = None, hi: float | None = None,
+          choices: tuple | None = None, source: str = "", doc: str = "", factory=None):
+    """Declare a config field with unit, range and source metadata."""
+    meta = {"unit": unit, "lo": lo, "hi": hi, "choices": choices, "source": source, "doc": doc}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+NBS_2024 = "NBS Migrant Worker Monitoring Survey 2024"
+
+
+@dataclass
+class WorldConfig:
+    """The world: counties, industries, initial firms and workers (MODEL.md §2-3, §6)."""
+
+    name: str = param("default", doc="world preset name")
+    n_origin: int = param(200, "counties", 1, 100_000, doc="eastern origin counties")
+    n_central: int = param(300, "counties", 0, 100_000, doc="non-poor inland counties")
+    n_poverty: int = param(832, "counties", 1, 100_000,
+                           source="832 poverty-alleviated counties (the paper)")
+    n_key_assistance: int = param(160, "counties", 0, 100_000,
+                                  source="160 national key assistance counties (the paper)")
+    n_resettlement: int = param(70, "counties", 0, 100_000,
+                                doc="poverty counties hosting large resettlement sites")
+    poverty_west_share: float = param(0.65, "share", 0, 1,
+                                      doc="share of poverty counties in the west")
+    central_west_share: float = param(0.3, "share", 0, 1,
+                                      doc="share of non-poor inland counties in the west")
+    border_share: float = param(0.1, "share", 0, 1, doc="poverty counties on a border")
+    ethnic_share: float = param(0.3, "share", 0, 1, doc="poverty counties in ethnic areas")
+    worker_agents: int = param(300_000, "agents", 10, 200_000_000, doc="worker agents")
+    persons_per_agent: float = param(20.0, "persons/agent", 1e-3, 1e9,
+                                     doc="persons one worker agent stands for")
+    population_weight_origin: float = param(1.6, "relative", 0, 100,
+                                            doc="working-age population of an origin county "
+                                                "relative to a poverty county")
+    population_weight_central: float = param(1.2, "relative", 0, 100)
+    resettlement_population_boost: float = param(1.5, "relative", 1, 10,
+                                                 doc="population multiplier at resettlement sites")
+    industries: list[str] = param(None, choices=INDUSTRIES, factory=lambda: list(INDUSTRIES),
+                                  doc="industries present in the world")
+    # Wages and prices at the 2024 calibration year, back-cast with wage_growth.
+    wage_east: float = param(5368.0, "yuan/month", 0, 1e6, source=NBS_2024 + ", east")
+    wage_central: float = param(4745.0, "yuan/month", 0, 1e6, source=NBS_2024 + ", central")
+    wage_west: float = param(4541.0, "yuan/month", 0, 1e6, source=NBS_2024 + ", west")
+    poverty_wage_factor: float = param(0.95, "ratio", 0, 2,
+                                       source=NBS_2024 + ": local 4,291 vs outbound 5,634",
+                                       doc="poverty-county local wage relative to its region")
+    min_wage_east: float = param(2490.0, "yuan/month", 0, 1e6,
+                                 source="Zhejiang tier 1, 2024 provincial notice")
+    min_wage_central: float = param(2010.0, "yuan/month", 0, 1e6,
+                                    source="Zhejiang tier 3 as central proxy, 2024")
+    min_wage_west: float = param(1540.0, "yuan/month", 0, 1e6,
+                                 source="Xinjiang lowest tier, 2024 provincial notice")
+    wage_growth: float = param(0.06, "1/year", -0.5, 0.5, doc="nominal wage growth")
+    origin_cost_growth: float = param(0.04, "1/year", -0.5, 0.5,
+                                      doc="extra yearly growth of origin-county rent (rising "
+                                          "eastern costs push firms out)")
+    rent_origin: float = param(1200.0, "yuan/worker-month", 0, 1e6,
+                               source="~782 yuan/m2 land, 105 cities, 2016 (land-price "
+                                      "monitoring), annualised per workplace")
+    rent_central: float = param(400.0, "yuan/worker-month", 0, 1e6)
+    rent_poverty: float = param(250.0, "yuan/worker-month", 0, 1e6)
+    distance_east_km: float = param(200.0, "km", 0, 10_000, doc="mean distance to eastern hub")
+    distance_central_km: float = param(900.0, "km", 0, 10_000)
+    distance_west_km: float = param(2200.0, "km", 0, 10_000)
+    infra_origin: float = param(0.9, "q in [0,1]", 0, 1)
+    infra_central: float = param(0.6, "q in [0,1]", 0, 1)
+    infra_poverty: float = param(0.35, "q in [0,1]", 0, 1)
+    home_income_origin: float = param(2600.0, "yuan/month", 0, 1e6)
+    home_income_central: float = param(2000.0, "yuan/month", 0, 1e6)
+    home_income_poverty: float = param(1700.0, "yuan/month", 0, 1e6,
+                                       doc="farm and transfer income of a worker at home")
+    resettlement_home_income_factor: float = param(0.6, "ratio", 0, 1,
+                                                   doc="home income at resettlement sites")
+    fiscal_capacity_per_person: float = param(600.0, "yuan/person-year", 0, 1e6,
+                                              doc="central transfer to a county government")
+    skill_mean_origin: float = param(0.55, "skill in [0,1]", 0, 1)
+    skill_mean_central: float = param(0.45, "skill in [0,1]", 0, 1)
+    skill_mean_poverty: float = param(0.30, "skill in [0,1]", 0, 1,
+                                      source="poverty-area labor productivity ~60% of non-poor "
+                                             "(the paper)")
+    female_share: float = param(0.45, "share", 0, 1)
+    care_share_female: float = param(0.35, "share", 0, 1,
+                                     doc="women with a care constraint (left-behind carers)")
+    care_share_male: float = param(0.05, "share", 0, 1)
+    poverty_alleviated_share: float = param(0.35, "share", 0, 1,
+                                            doc="workers in poverty counties from "
+                                                "poverty-alleviated households")
+    firms_per_1000_agents_origin: float = param(8.0, "firms/1000 agents", 0, 1000,
+                                                doc="initial firm density in origin counties")
+    firms_per_1000_agents_central: float = param(3.0, "firms/1000 agents", 0, 1000)
+    firms_per_1000_agents_poverty: float = param(1.5, "firms/1000 agents", 0, 1000)
+    productivity_pareto_alpha: float = param(1.1, "tail exponent", 0.2, 10,
+                                             source="Axtell 2001 (~1); China 0.8-1.5")
+    efficiency_sd: float = param(0.2, "log sd", 0, 3,
+                                 doc="dispersion of firm-specific labor productivity")
+    max_firm_size_agents: int = param(400, "agents", 1, 1_000_000,
+                                      doc="cap on a firm's desired employment")
+    local_resource_share: float = param(0.1, "share", 0, 1,
+                                        doc="poverty counties holding a local raw material for "
+                                            "resource-affine industries (e.g. Taihe hair)")
+
+
+@dataclass
+class PolicyConfig:
+    """Policy levers: attraction packages, KPI regime, special fund (MODEL.md §5)."""
+
+    name: str = param("baseline")
+    kpi: str = param("count", choices=KPI_REGIMES, doc="county KPI regime")
+    policy_years: float = param(3.0, "years", 0, 50,
+                                source="packages usually last 3 years (the paper)")
+    credibility: float = param(0.85, "probability", 0, 1,
+                               doc="chance a promised subsidy payment is made")
+    rent_waiver: float = param(1.0, "share of rent", 0, 1)
+    wage_subsidy: float = param(400.0, "yuan/worker-month", 0, 1e6)
+    freight_subsidy: float = param(0.5, "share of logistics", 0, 1)
+    central_packages: bool = param(True, doc="non-poor inland counties also offer packages")
+    taper_years: float = param(0.0, "years", 0, 50,
+                               doc="support after expiry at taper_share (reform KPI)")
+    taper_share: float = param(0.5, "share", 0, 1)
+    unmatched_package_share: float = param(0.5, "share", 0, 1,
+                                           doc="reform KPI: package share offered to entrants "
+                                               "without a local chain match")
+    weight_survival: float = param(0.4, "weight", 0, 1,
+                                   doc="reform KPI: budget weight on incumbent firm-years")
+    weight_growth: float = param(0.3, "weight", 0, 1,
+                                 doc="reform KPI: budget weight on employment growth "
+                                     "(training and infrastructure)")
+    weight_chain: float = param(0.3, "weight", 0, 1,
+                                doc="reform KPI: budget weight on chain-matched entry")
+    tax_share: float = param(0.03, "share of revenue", 0, 1,
+                             doc="county's own tax take on firm revenue")
+    industrial_budget_share: float = param(0.25, "share", 0, 1,
+                                           doc="share of the central transfer spent on industry")
+    training_cost: float = param(3000.0, "yuan/trainee", 1, 1e7,
+                                 doc="cost of one vocational course")
+    training_skill_gain: float = param(0.15, "share of skill gap", 0, 1,
+                                       doc="a course closes this share of the gap to skill 1")
+    training_budget: float = param(0.0, "yuan/person-year", 0, 1e6,
+                                   doc="extra training budget per working-age person in "
+                                       "poverty counties (national programme)")
+    infra_cost: float = param(4000.0, "yuan/person per unit q", 1, 1e9,
+                              doc="infrastructure spending per resident that raises q by 1 "
+                                  "(before diminishing returns)")
+    infra_lag_years: float = param(2.0, "years", 0, 20, doc="lag before infrastructure works")
+    special_fund: float = param(0.0, "yuan/year", 0, 1e13,
+                                doc="national special fund for labor-intensive industry in "
+                                    "poverty counties (real, national scale)")
+    fund_allocation: str = param("core", choices=FUND_ALLOCATIONS,
+                                 doc="core: key-assistance + resettlement; even; need")
+    fund_infrastructure: float = param(0.4, "share", 0, 1,
+                                       doc="fund use: infrastructure and standard factories")
+    fund_training: float = param(0.3, "share", 0, 1, doc="fund use: vocational training")
+    fund_freight: float = param(0.2, "share", 0, 1, doc="fund use: freight/power subsidies")
+    fund_credit: float = param(0.1, "share", 0, 1,
+                               doc="fund use: credit risk compensation (borrowing in shocks)")
+    credit_leverage: float = param(5.0, "yuan credit/yuan", 0, 100,
+                                   doc="bank credit per yuan of risk compensation")
+    pairing_aid: float = param(2.0e10, "yuan/year", 0, 1e13,
+                               source="east-west fiscal aid; Changzhou->Ankang 2.011 bn "
+                                      "2017-2022 (the paper)",
+                               doc="national east-west pairing aid (real, national scale)")
+
+
+@dataclass
+class ShockConfig:
+    """Dated exogenous shocks (MODEL.md §7). A shock with years = 0 is off."""
+
+    name: str = param("none")
+    export_start: float = param(2022.58, "year", 1900, 2200,
+                                source="Kashgar apparel export orders -25% y/y, Aug 2022")
+    export_years: float = param(0.0, "years", 0, 100)
+    export_size: float = param(0.25, "share of orders lost", 0, 1)
+    sanction_region: str = param("west", choices=REGIONS)
+    sanction_industries: list[str] = param(
+        None, choices=INDUSTRIES, factory=lambda: ["textile_apparel"])
+    sanction_start: float = param(2021.5, "year", 1900, 2200)
+    sanction_years: float = param(0.0, "years", 0, 100)
+    sanction_size: float = param(0.3, "share of orders lost", 0, 1)
+    pandemic_start: float = param(2020.0, "year", 1900, 2200)
+    pandemic_years: float = param(0.0, "years", 0, 100)
+    pandemic_outbound_finding: float = param(0.5, "multiplier", 0, 1,
+                                             doc="outbound job-finding multiplier")
+    pandemic_logistics: float = param(1.3, "multiplier", 1, 10, doc="logistics cost multiplier")
+    downturn_start: float = param(2024.0, "year", 1900, 2200)
+    downturn_years: float = param(0.0, "years", 0, 100)
+    downturn_size: float = param(0.1, "share of orders lost", 0, 1)
+
+
+@dataclass
+class ModelConfig:
+    """Behavioural parameters of workers and firms (MODEL.md §4, §6)."""
+
+    search_prob: float = param(0.15, "1/month", 0, 1, doc="chance a worker reconsiders")
+    income_scale: float = param(600.0, "yuan/month", 1, 1e6,
+                                doc="logit scale of expected income (choice noise)")
+    switching_inertia: float = param(1.0, "logit units", 0, 100,
+                                     doc="utility bonus for the current option")
+    living_cost_east: float = param(1200.0, "yuan/month", 0, 1e6,
+                                    doc="extra living cost of working in the east (2024)")
+    migration_cost: float = param(250.0, "yuan/month", 0, 1e6,
+                                  doc="amortised cost of (re)migrating, for workers not yet out")
+    care_cost: float = param(2500.0, "yuan/month", 0, 1e6,
+                             doc="cost of leaving for workers with a care constraint")
+    age_cost: float = param(60.0, "yuan/month per year", 0, 1e5,
+                            doc="cost of being away per year of age above 35")
+    outbound_finding: float = param(0.5, "1/month", 0, 1, doc="outbound job-finding rate")
+    outbound_separation: float = param(0.02, "1/month", 0, 1, doc="outbound job-loss rate")
+    local_finding_smoothing: float = param(0.3, "weight", 0, 1,
+                                           doc="weight of this month in expected local "
+                                               "job-finding")
+    learning_local: float = param(0.008, "1/month", 0, 1,
+                                  doc="share of skill gap closed per month on a local job")
+    learning_outbound: float = param(0.01, "1/month", 0, 1)
+    experience_premium: float = param(0.15, "share", 0, 5,
+                                      doc="outbound wage premium at 10 years of experience")
+    retirement_age: int = param(60, "years", 20, 100)
+    output_growth: float = param(0.055, "1/year", -0.5, 0.5,
+                                 doc="growth of output value per worker")
+    freight_rate: float = param(0.03, "share/1000 km", 0, 10,
+                                source="logistics 14.1% of GDP (CFLP 2024); road freight "
+                                       "0.42-0.49 yuan/t-km",
+                                doc="logistics cost as share of revenue per 1000 km per unit of "
+                                    "(input + output share east)")
+    infra_logistics_discount: float = param(0.3, "share", 0, 1)
+    chain_logistics_discount: float = param(0.3, "share", 0, 1)
+    chain_productivity_bonus: float = param(0.1, "share", 0, 1)
+    agglomeration_reference: float = param(20.0, "agents", 1, 1e9)
+    order_noise: float = param(0.08, "log sd/month", 0, 2)
+    exit_patience: int = param(6, "months", 1, 240,
+                               doc="months with cash below buffer before exit")
+    exit_hazard: float = param(0.0015, "1/month", 0, 1, doc="idiosyncratic exit hazard")
+    initial_cash_months: float = param(4.0, "months of costs", 0, 120)
+    location_candidates: int = param(6, "counties", 1, 100)
+    location_horizon: float = param(60.0, "months", 1, 600)
+    location_temperature: float = param(1.0, "months of revenue", 1e-3, 1e6)
+    relocation_cost_factor: float = param(1.0, "multiplier", 0, 100,
+                                          doc="times the industry's relocation cost")
+    birth_rate: float = param(0.07, "1/year per origin firm", 0, 10)
+    mobile_entry_rate: float = param(0.05, "1/year per origin firm", 0, 10,
+                                     doc="entrants choosing where to locate")
+    returnee_rate: float = param(1e-6, "1/person-month", 0, 1e-3,
+                                 doc="founding rate of an experienced outbound worker (a worker "
+                                     "agent founds with persons_per_agent times this)")
+    returnee_min_experience: int = param(36, "months", 0, 1000)
+    returnee_package_boost: float = param(2.0, "multiplier", 0, 100)
+    returnee_infra_boost: float = param(2.0, "multiplier", 0, 100)
+    satellite_rate: float = param(0.03, "1/year per origin firm", 0, 10)
+    satellite_order_share: float = param(0.3, "share", 0, 1)
+
+
+@dataclass
+class RunConfig:
+    """Run length, seed and output options."""
+
+    years: int = param(20, "years", 1, 200)
+    seed: int = param(0, "", 0, 2**63 - 1)
+    steps_per_year: int = param(12, "steps/year", 1, 365)
+    start_year: int = param(2017, "year", 1900, 2200)
+    progress: bool = param(True, doc="show a progress line on long runs")
+    figures: bool = param(True, doc="write PNG figures of the run")
+
+
+@dataclass
+class Config:
+    """Top-level configuration composed by Hydra."""
+
+    world: WorldConfig = field(default_factory=WorldConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    shock: ShockConfig = field(default_factory=ShockConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+    engine: str = param("numba", choices=ENGINES, doc="step engine")
+
+
+def register_configs() -> None:
+    """Register the schema in Hydra's ConfigStore (idempotent)."""
+    from hydra.core.config_store import ConfigStore
+
+    cs = ConfigStore.instance()
+    cs.store(name="config_schema", node=Config)
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "inf"
+    if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
+        x = int(x)
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def _check_field(path: str, value: Any, meta: dict) -> None:
+    unit = f" ({meta['unit']})" if meta.get("unit") else ""
+    choices = meta.get("choices")
+    if choices is not None:
+        items = value if isinstance(value, list | tuple) else [value]
+        for item in items:
+            if item not in choices:
+                raise ConfigError(f"{path} = {item!r} is not allowed; choose from "
+                                  f"{', '.join(choices)}")
+        return
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is None and hi is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        raise ConfigError(f"{path} = {value!r} must be a number in [{_fmt(lo)}, {_fmt(hi)}]{unit}")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ConfigError(f"{path} = {value!r}{unit} is out of range; allowed "
+                          f"[{_fmt(lo)}, {_fmt(hi)}]")
+
+
+def _walk(obj: Any, prefix: str) -> None:
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        path = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value):
+            _walk(value, path + ".")
+        else:
+            _check_field(path, value, dict(f.metadata))
+
+
+def validate(cfg: Config) -> Config:
+    """Check ranges, choices and cross-field constraints; return ``cfg`` unchanged.
+
+    Raises:
+        ConfigError: one line naming the first offending field and its allowed range.
+    """
+    _walk(cfg, "")
+    w = cfg.world
+    if w.n_key_assistance > w.n_poverty:
+        raise ConfigError(f"world.n_key_assistance = {w.n_key_assistance} must be in "
+                          f"[0, world.n_poverty = {w.n_poverty}]")
+    if w.n_resettlement > w.n_poverty:
+        raise ConfigError(f"world.n_resettlement = {w.n_resettlement} must be in "
+                          f"[0, world.n_poverty = {w.n_poverty}]")
+    if not w.industries:
+        raise ConfigError("world.industries is empty; choose one or more of "
+                          + ", ".join(INDUSTRIES))
+    n_counties = w.n_origin + w.n_central + w.n_poverty
+    if w.worker_agents < 10 * n_counties:
+        raise ConfigError(f"world.worker_agents = {w.worker_agents} must be at least "
+                          f"10 per county ({10 * n_counties})")
+    for name in ("min_wage_east", "min_wage_central", "min_wage_west"):
+        region = name.rsplit("_", 1)[1]
+        wage = getattr(w, f"wage_{region}")
+        if getattr(w, name) > wage:
+            raise ConfigError(f"world.{name} = {getattr(w, name)} must be in "
+                              f"[0, world.wage_{region} = {wage}] (yuan/month)")
+    return cfg
+
+
+def to_config(cfg_like: Any) -> Config:
+    """Turn a Hydra/OmegaConf node (or a Config) into a validated :class:`Config`."""
+    if isinstance(cfg_like, Config):
+        return validate(cfg_like)
+    from omegaconf import OmegaConf
+
+    obj = OmegaConf.to_object(cfg_like)
+    if not isinstance(obj, Config):
+        raise ConfigError("configuration does not follow the Config schema")
+    return validate(obj)
+
+
+def config_from_dict(data: dict) -> Config:
+    """Build a validated :class:`Config` from a plain nested dict (e.g. config.yaml)."""
+    from omegaconf import OmegaConf
+
+    base = OmegaConf.structured(Config)
+    merged = OmegaConf.merge(base, OmegaConf.create(data))
+    return to_config(merged)
+
+
+def field_table(cls: type) -> list[dict]:
+    """Rows (name, default, unit, range, source, doc) documenting a config dataclass."""
+    rows = []
+    for f in dataclasses.fields(cls):
+        m = dict(f.metadata)
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        rng = ""
+        if m.get("choices"):
+            rng = " | ".join(m["choices"])
+        elif m.get("lo") is not None or m.get("hi") is not None:
+            rng = f"[{_fmt(m.get('lo'))}, {_fmt(m.get('hi'))}]"
+        rows.append({"name": f.name, "default": default, "unit": m.get("unit", ""),
+                     "range": rng, "source": m.get("source", ""), "doc": m.get("doc", "")})
+    return rows

@@ -1,0 +1,48 @@
+"""Dated exogenous shocks (MODEL.md §7) as multipliers for one month."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import REGIONS, ShockConfig
+
+
+@dataclass(frozen=True)
+class ShockState:
+    """Multipliers in force in one month.
+
+    Attributes:
+        demand: (region, industry) multiplier on orders.
+        outbound_finding: multiplier on the outbound job-finding rate.
+        logistics: multiplier on logistics costs.
+    """
+
+    demand: np.ndarray
+    outbound_finding: float
+    logistics: float
+
+
+def _active(year: float, start: float, years: float) -> bool:
+    return years > 0 and start <= year < start + years
+
+
+def shock_state(shock: ShockConfig, year: float, industries: list[str],
+                export_exposure: np.ndarray) -> ShockState:
+    """The shock multipliers at fractional calendar ``year``."""
+    demand = np.ones((len(REGIONS), len(industries)))
+    if _active(year, shock.export_start, shock.export_years):
+        # Export orders fall; an industry loses in proportion to its export exposure.
+        demand *= 1.0 - shock.export_size * export_exposure[None, :]
+    if _active(year, shock.sanction_start, shock.sanction_years):
+        r = REGIONS.index(shock.sanction_region)
+        for name in shock.sanction_industries:
+            if name in industries:
+                demand[r, industries.index(name)] *= 1.0 - shock.sanction_size
+    if _active(year, shock.downturn_start, shock.downturn_years):
+        demand *= 1.0 - shock.downturn_size
+    pandemic = _active(year, shock.pandemic_start, shock.pandemic_years)
+    return ShockState(demand=demand,
+                      outbound_finding=shock.pandemic_outbound_finding if pandemic else 1.0,
+                      logistics=shock.pandemic_logistics if pandemic else 1.0)

@@ -1,0 +1,206 @@
+"""World generation: counties, initial firms and workers (MODEL.md §2-4, §6).
+
+Everything is drawn from one ``numpy.random.Generator`` seeded by ``(run.seed, "world")``, so
+the same seed gives the same world in every policy arm (common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import Config, WorldConfig
+from sim.industries import industry_arrays
+from sim.state import (
+    COUNTY_FIELDS,
+    ENTRY_INITIAL,
+    FIRM_FIELDS,
+    OUTBOUND,
+    WORKER_FIELDS,
+    Table,
+)
+
+# Real rural migrant labor force, 2024 (NBS Migrant Worker Monitoring Survey): the replica's
+# population relative to it gives ``population_scale`` for national money levers.
+REAL_RURAL_LABOR = 299.73e6
+WORLD_STREAM, DYNAMICS_STREAM = 1, 2
+# Packages of the poverty campaign (before the simulated period) lasted 3 years (the paper).
+CAMPAIGN_PACKAGE_YEARS = 3
+
+
+@dataclass
+class World:
+    """The initial world: county, firm and worker tables plus static per-industry data."""
+
+    counties: Table
+    firms: Table
+    workers: Table
+    n_firms: int
+    industry: dict[str, np.ndarray]
+    industry_names: list[str]
+    local_resource: np.ndarray  # (county, industry) 1.0 where the raw material is local
+    persons_per_agent: float
+    population_scale: float
+
+    @property
+    def n_counties(self) -> int:
+        return self.counties.n
+
+
+def world_rng(seed: int) -> np.random.Generator:
+    """The generator for world generation (independent of the dynamics stream)."""
+    return np.random.default_rng(np.random.SeedSequence([seed, WORLD_STREAM]))
+
+
+def _lognormal(rng, n, sigma):
+    return np.exp(rng.normal(-0.5 * sigma**2, sigma, n))
+
+
+def _counties(w: WorldConfig, rng: np.random.Generator) -> Table:
+    n_o, n_c, n_p = w.n_origin, w.n_central, w.n_poverty
+    n = n_o + n_c + n_p
+    t = Table(COUNTY_FIELDS, n)
+    kind = np.repeat(np.array([0, 1, 2], dtype=np.int8), [n_o, n_c, n_p])
+    t.kind[:] = kind
+    region = np.zeros(n, dtype=np.int8)
+    region[n_o:n_o + n_c] = np.where(rng.random(n_c) < w.central_west_share, 2, 1)
+    region[n_o + n_c:] = np.where(rng.random(n_p) < w.poverty_west_share, 2, 1)
+    t.region[:] = region
+    pov = np.arange(n_o + n_c, n)
+    # Key-assistance counties lean west (Xinjiang, Tibet-adjacent, Yunnan, Guizhou, ...).
+    wts = np.where(region[pov] == 2, 3.0, 1.0)
+    key = rng.choice(pov, size=w.n_key_assistance, replace=False, p=wts / wts.sum())
+    t.key_assistance[key] = True
+    wts = np.where(t.key_assistance[pov], 2.0, 1.0)
+    resettle = rng.choice(pov, size=w.n_resettlement, replace=False, p=wts / wts.sum())
+    t.resettlement_site[resettle] = True
+    border_p = min(1.0, w.border_share / max(w.poverty_west_share, 1e-9))
+    t.border[pov] = (region[pov] == 2) & (rng.random(n_p) < border_p)
+    t.ethnic[pov] = rng.random(n_p) < w.ethnic_share
+
+    region_wage = np.array([w.wage_east, w.wage_central, w.wage_west])[region]
+    region_min = np.array([w.min_wage_east, w.min_wage_central, w.min_wage_west])[region]
+    wage = region_wage * np.where(kind == 2, w.poverty_wage_factor, 1.0) * _lognormal(rng, n, 0.05)
+    t.wage_2024[:] = np.maximum(wage, region_min)
+    t.min_wage_2024[:] = region_min
+    t.rent_2024[:] = (np.array([w.rent_origin, w.rent_central, w.rent_poverty])[kind]
+                      * _lognormal(rng, n, 0.2))
+    dist = np.array([w.distance_east_km, w.distance_central_km, w.distance_west_km])[region]
+    t.distance_km[:] = dist * rng.uniform(0.6, 1.4, n)
+    infra = np.array([w.infra_origin, w.infra_central, w.infra_poverty])[kind]
+    t.infrastructure[:] = np.clip(infra + rng.normal(0, 0.05, n), 0.05, 1.0)
+    home = np.array([w.home_income_origin, w.home_income_central, w.home_income_poverty])[kind]
+    home = home * np.where(t.resettlement_site, w.resettlement_home_income_factor, 1.0)
+    t.home_income_2024[:] = home * _lognormal(rng, n, 0.1)
+    # East-west pairing: every poverty county has an eastern partner.
+    t.partner[pov] = rng.integers(0, n_o, n_p)
+    return t
+
+
+def _allocate_workers(w: WorldConfig, counties: Table, rng) -> np.ndarray:
+    """Worker agents per county, proportional to a noisy population weight (>= 10 each)."""
+    n = counties.n
+    weight = np.array([w.population_weight_origin, w.population_weight_central, 1.0])[
+        counties.kind] * np.where(counties.resettlement_site, w.resettlement_population_boost, 1.0)
+    weight = weight * _lognormal(rng, n, 0.3)
+    extra = w.worker_agents - 10 * n
+    counts = 10 + rng.multinomial(extra, weight / weight.sum())
+    return counts.astype(np.int64)
+
+
+def _workers(w: WorldConfig, counties: Table, counts: np.ndarray, n_ind: int, rng) -> Table:
+    n = int(counts.sum())
+    t = Table(WORKER_FIELDS, n)
+    home = np.repeat(np.arange(counties.n, dtype=np.int32), counts)
+    t.home_county[:] = home
+    stops = np.cumsum(counts)
+    counties.worker_stop[:] = stops
+    counties.worker_start[:] = stops - counts
+    kind = counties.kind[home]
+    t.age[:] = rng.integers(16, 60, n)
+    t.female[:] = rng.random(n) < w.female_share
+    care_p = np.where(t.female, w.care_share_female, w.care_share_male)
+    care_p = np.minimum(1.0, care_p * np.where(t.age >= 35, 1.4, 0.6))
+    t.care[:] = rng.random(n) < care_p
+    t.poverty_alleviated[:] = (kind == 2) & (rng.random(n) < w.poverty_alleviated_share)
+    mean = np.array([w.skill_mean_origin, w.skill_mean_central, w.skill_mean_poverty])[kind]
+    mean = np.clip(mean * np.where(t.poverty_alleviated, 0.85, 1.0), 0.02, 0.98)
+    concentration = 8.0
+    t.skill[:] = rng.beta(mean * concentration, (1 - mean) * concentration)
+    # Initial outbound migration from inland counties: young workers without care duties leave.
+    p_out = np.where((t.age < 45) & ~t.care, 0.75, 0.3) * (kind != 0)
+    out = rng.random(n) < p_out
+    t.status[out] = OUTBOUND
+    t.outbound_industry[:] = rng.integers(0, n_ind, n)
+    t.experience_months[out] = rng.integers(0, 120, int(out.sum()))
+    population = counts * w.persons_per_agent
+    counties.population[:] = population
+    counties.fiscal_capacity[:] = population * w.fiscal_capacity_per_person
+    return t
+
+
+def _firms(w: WorldConfig, counties: Table, counts: np.ndarray, ind: dict, local_resource,
+           policy_months: int, rng) -> tuple[Table, int]:
+    density = np.array([w.firms_per_1000_agents_origin, w.firms_per_1000_agents_central,
+                        w.firms_per_1000_agents_poverty])[counties.kind]
+    per_county = rng.poisson(density * counts / 1000.0)
+    n = int(per_county.sum())
+    t = Table(FIRM_FIELDS, max(64, 2 * n))
+    county = np.repeat(np.arange(counties.n, dtype=np.int32), per_county)
+    n_ind = len(ind["typical_size"])
+    # Industry: uniform, but resource-affine industries favour counties with the raw material.
+    weights = 1.0 + 4.0 * local_resource[county]
+    cum = np.cumsum(weights, axis=1)
+    u = rng.random(n) * cum[:, -1]
+    industry = (u[:, None] > cum).sum(axis=1).astype(np.int8)
+    t.alive[:n] = True
+    t.county[:n] = county
+    t.industry[:n] = industry
+    kind = counties.kind[county]
+    origin = np.where(kind == 0, county, counties.partner[county])
+    missing = origin < 0
+    origin[missing] = rng.integers(0, w.n_origin, int(missing.sum()))
+    t.origin_county[:n] = origin
+    t.productivity[:n] = (1.0 - rng.random(n)) ** (-1.0 / w.productivity_pareto_alpha)
+    t.efficiency[:n] = _lognormal(rng, n, w.efficiency_sd)
+    t.capacity[:n] = np.minimum(t.productivity[:n] * ind["typical_size"][industry],
+                                w.max_firm_size_agents)
+    t.entry_kind[:n] = ENTRY_INITIAL
+    age = rng.integers(0, 120, n)
+    t.age_months[:n] = age
+    t.entry_step[:n] = -age
+    t.months_in_county[:n] = age
+    # Inland firms arrived during the poverty campaign on (historical, 3-year) packages of which
+    # some months remain; this is part of the world, identical in every policy arm.
+    inland = kind != 0
+    left = np.floor(rng.random(n) * (policy_months + 1)).astype(np.int32)
+    t.subsidy_months_left[:n] = np.where(inland, left, 0)
+    t.package_months[:n] = np.where(inland, policy_months, 0)
+    t.ever_subsidised[:n] = inland & (policy_months > 0)
+    t.months_in_county[:n] = np.where(inland, np.minimum(age, policy_months - left), age)
+    assert n_ind > 0
+    return t, n
+
+
+def generate(cfg: Config) -> World:
+    """Build the initial world for ``cfg`` (deterministic in ``cfg.run.seed``)."""
+    w = cfg.world
+    rng = world_rng(cfg.run.seed)
+    counties = _counties(w, rng)
+    counts = _allocate_workers(w, counties, rng)
+    ind = industry_arrays(list(w.industries))
+    n_ind = len(w.industries)
+    resource_industries = ind["resource_affinity"] > 0
+    local_resource = np.zeros((counties.n, n_ind))
+    pov = counties.kind == 2
+    for i in np.flatnonzero(resource_industries):
+        local_resource[:, i] = pov & (rng.random(counties.n) < w.local_resource_share)
+    workers = _workers(w, counties, counts, n_ind, rng)
+    campaign_months = CAMPAIGN_PACKAGE_YEARS * cfg.run.steps_per_year
+    firms, n_firms = _firms(w, counties, counts, ind, local_resource, campaign_months, rng)
+    persons = w.worker_agents * w.persons_per_agent
+    return World(counties=counties, firms=firms, workers=workers, n_firms=n_firms,
+                 industry=ind, industry_names=list(w.industries), local_resource=local_resource,
+                 persons_per_agent=w.persons_per_agent,
+                 population_scale=persons / REAL_RURAL_LABOR)
