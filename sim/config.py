@@ -267,8 +267,12 @@ class ModelConfig:
     order_noise: float = param(0.08, "log sd/month", 0, 2)
     exit_patience: int = param(6, "months", 1, 240,
                                doc="months with cash below buffer before exit")
+    ramp_up_months: int = param(12, "months", 0, 240,
+                                doc="no cash exit in a plant's first months in a county")
     exit_hazard: float = param(0.0015, "1/month", 0, 1, doc="idiosyncratic exit hazard")
     initial_cash_months: float = param(4.0, "months of costs", 0, 120)
+    cash_reserve_months: float = param(6.0, "months of costs", 0, 1000,
+                                       doc="cash above this reserve is paid out to owners")
     location_candidates: int = param(6, "counties", 1, 100)
     location_horizon: float = param(60.0, "months", 1, 600)
     location_temperature: float = param(1.0, "months of revenue", 1e-3, 1e6)
@@ -406,6 +410,32 @@ def config_from_dict(data: dict) -> Config:
     base = OmegaConf.structured(Config)
     merged = OmegaConf.merge(base, OmegaConf.create(data))
     return to_config(merged)
+
+
+def describe_field(path: str) -> str:
+    """The allowed values of a dotted config path, e.g. ``a number in [0, 1] (share)``."""
+    node: Any = Config
+    meta: dict = {}
+    for part in path.split("."):
+        fields = {f.name: f for f in dataclasses.fields(node)} if dataclasses.is_dataclass(
+            node) else {}
+        if part not in fields:
+            return ""
+        f = fields[part]
+        meta = dict(f.metadata)
+        node = f.type if not isinstance(f.type, str) else _resolve(f.type)
+    if meta.get("choices"):
+        return "one of " + ", ".join(meta["choices"])
+    if meta.get("lo") is not None or meta.get("hi") is not None:
+        unit = f" ({meta['unit']})" if meta.get("unit") else ""
+        return f"a number in [{_fmt(meta.get('lo'))}, {_fmt(meta.get('hi'))}]{unit}"
+    return ""
+
+
+def _resolve(type_name: str):
+    return {"WorldConfig": WorldConfig, "PolicyConfig": PolicyConfig,
+            "ShockConfig": ShockConfig, "ModelConfig": ModelConfig,
+            "RunConfig": RunConfig}.get(type_name)
 
 
 def field_table(cls: type) -> list[dict]:

@@ -19,7 +19,6 @@ generators keyed by (seed, step), so the state after step t fully determines ste
 from __future__ import annotations
 
 import copy
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -61,7 +60,7 @@ PERSON_METRICS = ("workers_local", "workers_outbound", "workers_home", "workers_
                   "job_seekers", "poverty_pop_local_jobs", "workers_trained")
 MONEY_METRICS = ("wage_sum_local", "output_value", "subsidies_paid", "training_spent",
                  "infrastructure_spent", "fund_allocated")
-EVENT_COLUMNS = ("step", "firm_id", "event", "county", "industry", "age_months",
+EVENT_COLUMNS = ("step", "firm_id", "event", "county", "from_county", "industry", "age_months",
                  "months_in_county", "package_months", "subsidised", "reason", "entry_kind")
 
 
@@ -90,6 +89,8 @@ class RunRecord:
 
     metrics: np.ndarray  # (steps, counties, metrics), raw kernel units
     events: list = field(default_factory=list)
+    # End of each year: (year index, county kind, industry) -> firms, employees, output.
+    industry: list = field(default_factory=list)
 
 
 def _firm_table_copy(table: Table) -> Table:
@@ -347,9 +348,9 @@ class Simulation:
         movers = ids[move]
         reasons = np.where(at_expiry[movers], R_EXPIRY, R_REVIEW)
         for fid, dest, reason in zip(movers, chosen[move], reasons, strict=True):
-            self._log(t, fid, EV_RELOCATE, reason, county=int(f.county[fid]))
+            source = int(f.county[fid])
             self._relocate(fid, int(dest), env)
-            self._log(t, fid, -1, R_NONE, county=int(dest))  # arrival marker (relocations_in)
+            self._log(t, fid, EV_RELOCATE, reason, from_county=source)
         return movers
 
     def _choose(self, ids, industry, capacity, current, months_left, origin, package_share,
@@ -401,13 +402,15 @@ class Simulation:
         self.layoff_prob = np.zeros(f.n)
         self.exit_reason = np.zeros(f.n, dtype=np.int8)
         K.firm_plan(n, f.alive, f.county, f.industry, f.efficiency, f.capacity, f.parent,
-                    f.employees, f.skill_sum, f.months_below_buffer, self.infrastructure,
+                    f.employees, f.skill_sum, f.months_below_buffer, f.months_in_county,
+                    self.infrastructure,
                     c.region, self.pool_skill, self.industry_employment, self.chain_present,
                     self.world.local_resource, env.output_per_worker,
                     self.ind["skill_requirement"], self.ind["agglomeration_elasticity"],
                     self.ind["resource_affinity"], env.demand, env.reference_productivity,
                     m.agglomeration_reference, m.chain_productivity_bonus, m.order_noise,
-                    m.exit_patience, m.exit_hazard, cfg.world.max_firm_size_agents, self.seed, t,
+                    m.exit_patience, m.ramp_up_months, m.exit_hazard,
+                    cfg.world.max_firm_size_agents, self.seed, t,
                     f.labor_productivity, f.orders, f.desired, self.layoff_prob,
                     self.exit_reason)
         for fid in np.flatnonzero(self.exit_reason[:n]):
@@ -429,8 +432,8 @@ class Simulation:
             env.living_cost, m.migration_cost, m.care_cost, m.age_cost, env.outbound_finding,
             m.outbound_separation, m.search_prob, m.income_scale, m.switching_inertia,
             m.learning_local, m.learning_outbound, m.experience_premium, self.n_ind,
-            m.returnee_rate * self.world.persons_per_agent, m.returnee_min_experience, m.returnee_package_boost,
-            m.returnee_infra_boost, self.seed, t)
+            m.returnee_rate * self.world.persons_per_agent, m.returnee_min_experience,
+            m.returnee_package_boost, m.returnee_infra_boost, self.seed, t)
         return np.flatnonzero(founder) if n_founders else np.zeros(0, dtype=np.int64)
 
     def _pareto(self, u: np.ndarray) -> np.ndarray:
@@ -589,17 +592,16 @@ class Simulation:
             self.ind["output_share_east"], env.capital_per_worker, m.freight_rate,
             m.infra_logistics_discount, m.chain_logistics_discount, env.logistics,
             p.rent_waiver, p.wage_subsidy, p.freight_subsidy, p.credibility, self.taper_months,
-            p.taper_share, self.seed, t)
+            p.taper_share, m.cash_reserve_months, self.seed, t)
         n = self.n_firms
         self.gov.revenue_year += np.bincount(f.county[:n], weights=f.revenue[:n],
                                              minlength=c.n)
 
     # --- records ------------------------------------------------------------------------------
 
-    def _log(self, t, fid, event, reason, county=None):
+    def _log(self, t, fid, event, reason, from_county=-1):
         f = self.firms
-        self._step_events.append((t, int(fid), event, int(f.county[fid] if county is None
-                                                          else county),
+        self._step_events.append((t, int(fid), event, int(f.county[fid]), int(from_county),
                                   int(f.industry[fid]), int(f.age_months[fid]),
                                   int(f.months_in_county[fid]), int(f.package_months[fid]),
                                   bool(f.subsidy_months_left[fid] > 0
@@ -639,11 +641,27 @@ class Simulation:
                 row[county, col["entries"]] += 1
             elif ev[2] == EV_EXIT:
                 row[county, col["exits"]] += 1
-            elif ev[2] == EV_RELOCATE:
-                row[county, col["relocations_out"]] += 1
             else:
                 row[county, col["relocations_in"]] += 1
-        self.record.events.extend(ev for ev in self._step_events if ev[2] >= 0)
+                row[ev[4], col["relocations_out"]] += 1
+        self.record.events.extend(self._step_events)
+        if (t + 1) % self.spy == 0:
+            self._record_industry(t // self.spy)
+
+    def _record_industry(self, year_index: int) -> None:
+        f = self.firms
+        n = self.n_firms
+        alive = f.alive[:n]
+        key = (self.counties.kind[f.county[:n][alive]].astype(np.int64) * self.n_ind
+               + f.industry[:n][alive])
+        size = 3 * self.n_ind
+        firms = np.bincount(key, minlength=size)
+        employees = np.bincount(key, weights=f.employees[:n][alive], minlength=size)
+        output = np.bincount(key, weights=f.revenue[:n][alive], minlength=size)
+        cell = np.arange(size)
+        self.record.industry.append(np.stack([np.full(size, year_index), cell // self.n_ind,
+                                              cell % self.n_ind, firms, employees, output],
+                                             axis=1))
 
     # --- views for outputs and tests ------------------------------------------------------------
 

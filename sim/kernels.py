@@ -70,7 +70,8 @@ def labor_productivity(output_per_worker, skill_requirement, mean_skill, infrast
     """Output value per worker-month: skill, infrastructure, agglomeration, chain, resource."""
     skill_factor = 1.0 - skill_requirement + skill_requirement * mean_skill / SKILL_REFERENCE
     infra_factor = 0.6 + 0.4 * infrastructure
-    agglomeration = (1.0 + industry_employment / agglomeration_reference) ** agglomeration_elasticity
+    agglomeration = ((1.0 + industry_employment / agglomeration_reference)
+                     ** agglomeration_elasticity)
     chain = 1.0 + chain_bonus * chain_present
     resource = 1.0 + resource_affinity * local_resource
     return output_per_worker * skill_factor * infra_factor * agglomeration * chain * resource
@@ -145,11 +146,12 @@ def county_expectations(county_wage, county_min_wage, county_rent, county_infra,
 
 @njit(cache=True)
 def firm_plan(n_firms, alive, county, industry, efficiency, capacity, parent, employees,
-              skill_sum, months_below_buffer, county_infra, county_region, pool_skill,
+              skill_sum, months_below_buffer, months_in_county, county_infra, county_region,
+              pool_skill,
               industry_employment, chain_present, local_resource, output_per_worker,
               skill_requirement, agglomeration_elasticity, resource_affinity, demand,
               reference_productivity, agglomeration_reference, chain_bonus, order_noise,
-              exit_patience, exit_hazard, max_size, seed, step,
+              exit_patience, ramp_up_months, exit_hazard, max_size, seed, step,
               labor_prod, orders, desired, layoff_prob, exit_reason):
     """Exit decisions from last month's cash, then orders, labor productivity and hiring plans.
 
@@ -164,7 +166,9 @@ def firm_plan(n_firms, alive, county, industry, efficiency, capacity, parent, em
             continue
         p = parent[f]
         orphan = p >= 0 and not alive[p]
-        if months_below_buffer[f] >= exit_patience:
+        # Cash exits need exit_patience bad months after a ramp-up year in the county
+        # (a new or moved plant runs below capacity while it hires).
+        if months_below_buffer[f] >= exit_patience and months_in_county[f] >= ramp_up_months:
             exit_reason[f] = R_PARENT if orphan else R_CASH
         elif uniform(seed, step, f, P_HAZARD) < exit_hazard:
             exit_reason[f] = R_HAZARD
@@ -415,7 +419,8 @@ def firm_accounts(n_firms, alive, county, industry, capacity, employees, orders,
                   county_fund_freight, county_credit_line, chain_present, materials_share,
                   input_share, output_share, capital_per_worker, freight_rate, infra_discount,
                   chain_discount, logistics_multiplier, rent_waiver, wage_subsidy,
-                  freight_subsidy, credibility, taper_months, taper_share, seed, step):
+                  freight_subsidy, credibility, taper_months, taper_share, cash_reserve_months,
+                  seed, step):
     """Revenue, costs, subsidy (paid with probability ``credibility`` from the county budget),
     cash and the below-buffer counter; ages and package clocks advance.
 
@@ -458,6 +463,10 @@ def firm_accounts(n_firms, alive, county, industry, capacity, employees, orders,
         subsidy[f] = paid
         profit[f] = rev - costs
         cash[f] += rev - costs + paid
+        # Owners take out cash beyond a reserve: firms cannot hoard package money forever.
+        reserve = cash_reserve_months * (costs - rev * materials_share[i])
+        if cash[f] > reserve:
+            cash[f] = reserve
         # A firm in debt beyond its credit line survives while it earns its way out; it counts
         # towards exit only in months when it is below the buffer and losing money.
         if cash[f] < -county_credit_line[c] * capacity[f] and rev - costs + paid < 0.0:

@@ -1,0 +1,188 @@
+"""Command line: ``python -m sim [hydra overrides]`` runs one simulation (or a multirun).
+
+Bad input is caught before any work: every override is parsed and composed against the
+schema, and the composed config validated; the first problem is printed as one line naming
+the field and the allowed range, and the process exits with status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+GROUPS = ("world", "policy", "shock")
+# Hydra flags that take a value in the next token.
+FLAGS_WITH_VALUE = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd",
+                    "--cfg", "-c", "--package", "-p", "--experimental-rerun"}
+
+
+class InputError(Exception):
+    """Bad command-line input; the message is one line."""
+
+
+def _split_overrides(argv: list[str]) -> list[str]:
+    overrides, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg in FLAGS_WITH_VALUE:
+            skip = True
+        elif not arg.startswith("-"):
+            overrides.append(arg)
+    return overrides
+
+
+def presets(group: str) -> list[str]:
+    """Names of the YAML presets of a config group."""
+    return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+
+
+def _first_line(exc: BaseException) -> str:
+    """One line from a Hydra/OmegaConf error, with its cause and the field's allowed range."""
+    def line(e):
+        text = str(e).strip().splitlines()
+        return text[0] if text else type(e).__name__
+
+    msg = line(exc)
+    cause = exc.__cause__ or exc.__context__
+    key = getattr(exc, "full_key", None) or getattr(cause, "full_key", None)
+    if cause is not None and line(cause) not in msg:
+        msg = f"{msg.rstrip('.')}: {line(cause)}"
+    if key:
+        from sim.config import describe_field
+
+        allowed = describe_field(key)
+        if allowed:
+            msg = f"{msg}; {key} must be {allowed}"
+    return msg
+
+
+def _compose(overrides: list[str]):
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from sim.config import register_configs, to_config
+
+    register_configs()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=overrides)
+    return to_config(cfg)
+
+
+def preflight(overrides: list[str]) -> None:
+    """Check every override (each value of a sweep on its own) before any work starts.
+
+    Raises:
+        InputError: with a one-line message.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    from sim.config import ConfigError
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except HydraException as exc:
+        raise InputError(f"malformed override: {_first_line(exc)}") from None
+    plain, sweeps = [], []
+    for o in parsed:
+        key = o.key_or_group
+        if key.startswith("hydra") or key.startswith("+hydra"):
+            continue
+        values = list(o.sweep_string_iterator()) if o.is_sweep_override() else None
+        if key in GROUPS:
+            known = presets(key)
+            for v in values if values is not None else [o.get_value_element_as_str()]:
+                if v not in known:
+                    raise InputError(f"{key} = {v!r} is not a known {key}; choose from "
+                                     f"{', '.join(known)}")
+        if values is None:
+            plain.append(o.input_line)
+        else:
+            sweeps.append((key, values))
+    checks = [plain] + [plain + [f"{key}={v}"] for key, values in sweeps for v in values]
+    for overrides_set in checks:
+        try:
+            _compose(overrides_set)
+        except ConfigError as exc:
+            raise InputError(str(exc)) from None
+        except (HydraException, OmegaConfBaseException, ValueError) as exc:
+            raise InputError(_first_line(exc)) from None
+
+
+class Progress:
+    """A one-line progress display for runs that take more than a couple of seconds."""
+
+    def __init__(self, label: str, stream=sys.stderr, after_seconds: float = 2.0):
+        self.label = label
+        self.stream = stream
+        self.start = time.perf_counter()
+        self.after = after_seconds
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter() - self.start
+        if now < self.after or (now - self.last < 0.5 and done < total):
+            return
+        self.last = now
+        self.shown = True
+        eta = now / done * (total - done)
+        self.stream.write(f"\r[{self.label}] step {done}/{total} ({100 * done / total:3.0f}%) "
+                          f"{now:5.1f}s elapsed, ~{eta:4.1f}s left ")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def run_job(cfg) -> dict:
+    """The Hydra task: run one simulation and write its outputs into the job directory."""
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import OmegaConf
+
+    from sim.config import ConfigError, to_config
+    from sim.engine import Simulation
+    from sim.results import write_run
+
+    try:
+        config = to_config(cfg)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    config_yaml = OmegaConf.to_yaml(cfg, resolve=True)
+    label = f"{config.world.name}/{config.policy.name}/{config.shock.name} seed {config.run.seed}"
+    start = time.perf_counter()
+    sim = Simulation(config)
+    sim.run(Progress(label) if config.run.progress else None)
+    record = write_run(sim, out_dir, config_yaml, figures=config.run.figures)
+    elapsed = time.perf_counter() - start
+    print(f"[{label}] {elapsed:.1f}s; firms alive {record['firms_alive_end']}, "
+          f"survival 3y {record['survival_3y']:.3f}, poverty-alleviated local jobs "
+          f"{record['poverty_pop_local_jobs_end']:.0f}; outputs in {out_dir}")
+    return record
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``python -m sim``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not any(a in ("--help", "-h", "--hydra-help", "--info", "-i") for a in argv):
+        try:
+            preflight(_split_overrides(argv))
+        except InputError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            sys.exit(2)
+    import hydra
+
+    from sim.config import register_configs
+
+    register_configs()
+    task = hydra.main(version_base="1.3", config_path=str(CONFIG_DIR),
+                      config_name="config")(run_job)
+    sys.argv = [sys.argv[0], *argv]
+    task()

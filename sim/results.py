@@ -1,0 +1,325 @@
+"""Run outputs: tidy tables, the summary and Kaplan-Meier survival, written atomically.
+
+Every table carries ``run_id``, ``seed`` and the preset names, so rows from many runs can be
+concatenated without losing where they came from. Counts are persons (worker agents x
+``persons_per_agent``) and money is yuan of the replica world.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.config import KINDS, REGIONS
+from sim.engine import EVENT_COLUMNS, METRICS, MONEY_METRICS, PERSON_METRICS, Simulation
+from sim.state import ENTRY_NAMES, EV_ENTER, EV_EXIT, EV_RELOCATE, EVENT_NAMES, REASON_NAMES
+
+POVERTY = KINDS.index("poverty")
+ORIGIN = KINDS.index("origin")
+
+SUMMARY_DOC = {
+    "firms_alive_end": "firms operating at the end of the run (all counties)",
+    "firms_entered": "firms founded during the run (births, attracted, returnee, satellite)",
+    "firms_exited": "firms that closed during the run",
+    "firms_relocated": "relocations during the run",
+    "survival_3y": "Kaplan-Meier survival at 36 months of firm spells in poverty counties "
+                   "that began during the run (entry or relocation in; moving away censors)",
+    "survival_5y": "the same at 60 months",
+    "post_expiry_survival_2y": "Kaplan-Meier survival 24 months after the package expired, "
+                               "for packaged spells in poverty counties still there at expiry",
+    "local_jobs_poverty_end": "persons in local jobs living in poverty counties, last month",
+    "poverty_pop_local_jobs_end": "poverty-alleviated persons in local jobs, last month",
+    "outbound_share_end": "share of inland (non-origin) workers working or seeking in the east",
+    "mean_wage_local_end": "mean monthly wage of local jobs in inland counties (yuan)",
+    "mean_wage_outbound_end": "mean monthly wage of outbound jobs (yuan)",
+    "fiscal_cost_total": "public money spent over the run: packages and fund subsidies paid, "
+                         "training, infrastructure, credit compensation (yuan)",
+    "cost_per_local_job_year": "fiscal_cost_total / person-years of local jobs in poverty "
+                               "counties (yuan)",
+    "output_poverty_total": "output value of firms in poverty counties over the run (yuan)",
+}
+
+
+def run_id_for(config_yaml: str) -> str:
+    """A stable id: the first 12 hex digits of the SHA-1 of the resolved config."""
+    return hashlib.sha1(config_yaml.encode()).hexdigest()[:12]
+
+
+def kaplan_meier(durations: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Product-limit estimate: event times and survival just after each of them."""
+    durations = np.asarray(durations, dtype=float)
+    observed = np.asarray(observed, dtype=bool)
+    times = np.unique(durations[observed])
+    surv = np.empty(times.size)
+    s = 1.0
+    for k, t in enumerate(times):
+        at_risk = np.count_nonzero(durations >= t)
+        deaths = np.count_nonzero((durations == t) & observed)
+        s *= 1.0 - deaths / at_risk
+        surv[k] = s
+    return times, surv
+
+
+def survival_at(durations, observed, t: float) -> float:
+    """Kaplan-Meier S(t); NaN if nobody was at risk at ``t``."""
+    durations = np.asarray(durations, dtype=float)
+    if durations.size == 0 or np.count_nonzero(durations >= t) == 0:
+        return float("nan")
+    times, surv = kaplan_meier(durations, observed)
+    k = np.searchsorted(times, t, side="right") - 1
+    return 1.0 if k < 0 else float(surv[k])
+
+
+def poverty_spells(events: pd.DataFrame, county_kind: np.ndarray, end_step: int) -> pd.DataFrame:
+    """Spells of firms in poverty counties that began during the run.
+
+    A spell starts when a firm enters or relocates into a poverty county and ends when it
+    exits there (observed) or moves away or the run ends (censored).
+    """
+    ev = events.sort_values(["firm_id", "step", "event_code"], kind="stable")
+    rows = []
+    open_spell: dict[int, tuple] = {}
+    for fid, step, code, county, pkg in zip(ev.firm_id.to_numpy(), ev.step.to_numpy(),
+                                            ev.event_code.to_numpy(), ev.county.to_numpy(),
+                                            ev.package_months.to_numpy(), strict=True):
+        if fid in open_spell and code in (EV_EXIT, EV_RELOCATE):
+            start, pk = open_spell.pop(fid)
+            rows.append((fid, start, step - start, code == EV_EXIT, pk))
+        if code in (EV_ENTER, EV_RELOCATE) and county_kind[county] == POVERTY:
+            open_spell[fid] = (step, pkg)
+    for fid, (start, pk) in open_spell.items():
+        rows.append((fid, start, end_step - start, False, pk))
+    return pd.DataFrame(rows, columns=["firm_id", "start_step", "duration_months", "exited",
+                                       "package_months"])
+
+
+def post_expiry_spells(spells: pd.DataFrame) -> pd.DataFrame:
+    """Packaged spells still running at expiry, timed from the expiry month."""
+    s = spells[(spells.package_months > 0) & (spells.duration_months >= spells.package_months)]
+    return s.assign(duration_months=s.duration_months - s.package_months)
+
+
+def _group_labels(sim: Simulation):
+    c = sim.counties
+    group = c.region.astype(np.int64) * len(KINDS) + c.kind
+    present = np.unique(group)
+    return group, present
+
+
+def timeseries_frame(sim: Simulation, meta: dict) -> pd.DataFrame:
+    """One row per step x county group (region, kind), counts in persons, money in yuan."""
+    ppa = sim.world.persons_per_agent
+    group, present = _group_labels(sim)
+    n_steps = sim.step_index
+    m = sim.record.metrics[:n_steps]
+    index = np.searchsorted(present, group)
+    agg = np.zeros((n_steps, present.size, len(METRICS)))
+    for j in range(len(METRICS)):
+        for g in range(present.size):
+            agg[:, g, j] = m[:, index == g, j].sum(axis=1)
+    n_counties = np.bincount(index, minlength=present.size)
+    frame = {
+        "step": np.repeat(np.arange(n_steps), present.size),
+        "year": np.repeat(sim.cfg.run.start_year + np.arange(n_steps) / sim.spy, present.size),
+        "region": np.tile([REGIONS[g // len(KINDS)] for g in present], n_steps),
+        "kind": np.tile([KINDS[g % len(KINDS)] for g in present], n_steps),
+    }
+    for j, name in enumerate(METRICS):
+        col = agg[:, :, j].ravel()
+        if name in PERSON_METRICS or name in MONEY_METRICS:
+            col = col * ppa
+        if name == "infrastructure":
+            name, col = "mean_infrastructure", col / np.tile(n_counties, n_steps)
+        frame[name] = col
+    local = frame["workers_local"]
+    frame["mean_wage_local"] = np.where(local > 0, frame.pop("wage_sum_local")
+                                        / np.maximum(local, 1e-12), np.nan)
+    df = pd.DataFrame(frame)
+    for key in ("entries", "exits", "relocations_in", "relocations_out", "firms_alive"):
+        df[key] = df[key].astype(np.int64)
+    return _with_meta(df, meta)
+
+
+def events_frame(sim: Simulation, meta: dict) -> pd.DataFrame:
+    """The firm event log (enter / relocate / exit)."""
+    ev = sim.events_array()
+    c = sim.counties
+    df = pd.DataFrame({k: ev[k] for k in EVENT_COLUMNS})
+    df = df.rename(columns={"event": "event_code"})
+    df.insert(2, "event", pd.Categorical([EVENT_NAMES[e] for e in df.event_code],
+                                         categories=EVENT_NAMES))
+    df["region"] = [REGIONS[r] for r in c.region[df.county]]
+    df["kind"] = [KINDS[k] for k in c.kind[df.county]]
+    names = sim.world.industry_names
+    df["industry"] = [names[i] for i in df.industry]
+    df["reason"] = [REASON_NAMES[r] for r in df.reason]
+    df["entry_kind"] = [ENTRY_NAMES[k] for k in df.entry_kind]
+    df["subsidised"] = df.subsidised.astype(bool)
+    return _with_meta(df, meta)
+
+
+def firms_end_frame(sim: Simulation, meta: dict) -> pd.DataFrame:
+    """One row per firm alive at the end."""
+    f = sim.firms
+    n = sim.n_firms
+    ids = np.flatnonzero(f.alive[:n])
+    c = sim.counties
+    county = f.county[ids]
+    df = pd.DataFrame({
+        "firm_id": ids,
+        "county": county,
+        "region": [REGIONS[r] for r in c.region[county]],
+        "kind": [KINDS[k] for k in c.kind[county]],
+        "industry": [sim.world.industry_names[i] for i in f.industry[ids]],
+        "employees": f.employees[ids] * sim.world.persons_per_agent,
+        "age_months": f.age_months[ids],
+        "months_in_county": f.months_in_county[ids],
+        "subsidised": (f.subsidy_months_left[ids] > 0) | (f.taper_months_left[ids] > 0),
+        "entry_kind": [ENTRY_NAMES[k] for k in f.entry_kind[ids]],
+        "parent": f.parent[ids],
+    })
+    return _with_meta(df, meta)
+
+
+def industry_frame(sim: Simulation, meta: dict) -> pd.DataFrame:
+    """End-of-year firms, employment (persons) and monthly output by county kind x industry."""
+    cols = ["year_index", "kind", "industry", "firms_alive", "employees", "output_value"]
+    if not sim.record.industry:
+        return _with_meta(pd.DataFrame(columns=cols), meta)
+    data = np.concatenate(sim.record.industry)
+    df = pd.DataFrame(data, columns=cols)
+    df["year"] = sim.cfg.run.start_year + df.year_index.astype(int)
+    df["kind"] = [KINDS[int(k)] for k in df.kind]
+    df["industry"] = [sim.world.industry_names[int(i)] for i in df.industry]
+    df["firms_alive"] = df.firms_alive.astype(np.int64)
+    df["employees"] *= sim.world.persons_per_agent
+    df["output_value"] *= sim.world.persons_per_agent
+    return _with_meta(df.drop(columns="year_index"), meta)
+
+
+def _with_meta(df: pd.DataFrame, meta: dict) -> pd.DataFrame:
+    for k, v in reversed(list(meta.items())):
+        df.insert(0, k, v)
+    return df
+
+
+def summary(sim: Simulation, ts: pd.DataFrame, events: pd.DataFrame) -> dict:
+    """Scalar indicators of a run (definitions in ``SUMMARY_DOC``)."""
+    ppa = sim.world.persons_per_agent
+    spells = poverty_spells(events, sim.counties.kind, sim.step_index)
+    post = post_expiry_spells(spells)
+    last = ts[ts.step == ts.step.max()]
+    inland = last[last.kind != "origin"]
+    poverty_last = last[last.kind == "poverty"]
+    pov_ts = ts[ts.kind == "poverty"]
+    w = sim.workers
+    out_mask = w.status == 2
+    if out_mask.any():
+        env = sim.environment(max(sim.step_index - 1, 0))
+        m = sim.cfg.model
+        exp_years = np.minimum(w.experience_months[out_mask], 120) / 120.0
+        wage_out = (env.wage_east * (0.7 + 0.6 * w.skill[out_mask])
+                    * (1.0 + m.experience_premium * exp_years))
+        mean_wage_out = float(wage_out.mean())
+    else:
+        mean_wage_out = float("nan")
+    fiscal = float(ts[["subsidies_paid", "training_spent", "infrastructure_spent"]].sum().sum())
+    credit = float(sim.cfg.policy.fund_credit * ts.fund_allocated.sum())
+    fiscal += credit
+    job_years = float(pov_ts.workers_local.sum()) / sim.spy
+    inland_local = inland.workers_local.sum()
+    return {
+        "firms_alive_end": int(last.firms_alive.sum()),
+        "firms_entered": int((events.event == "enter").sum()),
+        "firms_exited": int((events.event == "exit").sum()),
+        "firms_relocated": int((events.event == "relocate").sum()),
+        "survival_3y": survival_at(spells.duration_months, spells.exited, 36),
+        "survival_5y": survival_at(spells.duration_months, spells.exited, 60),
+        "post_expiry_survival_2y": survival_at(post.duration_months, post.exited, 24),
+        "local_jobs_poverty_end": float(poverty_last.workers_local.sum()),
+        "poverty_pop_local_jobs_end": float(last.poverty_pop_local_jobs.sum()),
+        "outbound_share_end": float(inland.workers_outbound.sum() / inland.workers_total.sum()),
+        "mean_wage_local_end": float((inland.mean_wage_local * inland.workers_local).sum()
+                                     / inland_local) if inland_local > 0 else float("nan"),
+        "mean_wage_outbound_end": mean_wage_out,
+        "fiscal_cost_total": fiscal,
+        "cost_per_local_job_year": fiscal / job_years if job_years > 0 else float("nan"),
+        "output_poverty_total": float(pov_ts.output_value.sum()),
+        "persons_per_agent": ppa,
+    }
+
+
+# --- atomic writing ---------------------------------------------------------------------------
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_parquet(df: pd.DataFrame, path: Path) -> None:
+    """Write a DataFrame as Parquet atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        df.to_parquet(tmp, index=False)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _json_default(x):
+    if isinstance(x, np.generic):
+        return x.item()
+    raise TypeError(type(x))
+
+
+def write_run(sim: Simulation, out_dir: Path, config_yaml: str, figures: bool = True) -> dict:
+    """Write every output of a finished run into ``out_dir``; return the summary.
+
+    ``summary.json`` is written last, so its presence marks a complete run.
+    """
+    out_dir = Path(out_dir)
+    cfg = sim.cfg
+    run_id = run_id_for(config_yaml)
+    meta = {"run_id": run_id, "seed": cfg.run.seed, "world": cfg.world.name,
+            "policy": cfg.policy.name, "shock": cfg.shock.name}
+    atomic_write_bytes(out_dir / "config.yaml", config_yaml.encode())
+    ts = timeseries_frame(sim, meta)
+    ev = events_frame(sim, meta)
+    atomic_write_parquet(ts, out_dir / "timeseries.parquet")
+    atomic_write_parquet(ev.drop(columns="event_code"), out_dir / "firm_events.parquet")
+    atomic_write_parquet(firms_end_frame(sim, meta), out_dir / "firms_end.parquet")
+    atomic_write_parquet(industry_frame(sim, meta), out_dir / "industry.parquet")
+    summ = summary(sim, ts, ev)
+    if figures:
+        from sim.plots import run_figures
+
+        run_figures(ts, ev, sim, out_dir)
+    record = {**meta, **summ, "steps": sim.step_index}
+    atomic_write_bytes(out_dir / "summary.json",
+                       json.dumps(record, indent=2, default=_json_default).encode())
+    return record

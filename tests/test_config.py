@@ -1,0 +1,104 @@
+"""Configuration: schema, presets and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from sim.cli import InputError, preflight, presets
+from sim.config import Config, ConfigError, describe_field, field_table, validate
+from tests.conftest import make_config
+
+
+@pytest.mark.parametrize("override, fragment", [
+    ("world.wage_east=-1", "world.wage_east"),
+    ("world.min_wage_west=-5", "world.min_wage_west"),
+    ("world.poverty_alleviated_share=1.5", "[0, 1]"),
+    ("policy.credibility=-0.1", "policy.credibility"),
+    ("world.industries=[textile_apparel,steel]", "steel"),
+    ("world=atlantis", "choose from"),
+    ("run.years=0", "run.years"),
+    ("run.years=abc", "run.years must be a number in [1, 200]"),
+    ("world.no_such_field=1", "no_such_field"),
+    ("broken=[1,2", "malformed override"),
+    ("policy.kpi=bogus", "count, reform"),
+    ("world.n_key_assistance=5000", "world.n_key_assistance"),
+    ("shock.sanction_industries=[cars]", "cars"),
+])
+def test_bad_input_is_one_line_naming_the_field(override, fragment):
+    with pytest.raises(InputError) as info:
+        preflight([override])
+    message = str(info.value)
+    assert fragment in message
+    assert "\n" not in message
+
+
+def test_each_value_of_a_sweep_is_checked():
+    with pytest.raises(InputError, match="world.wage_east"):
+        preflight(["world.wage_east=5000,-3"])
+    with pytest.raises(InputError, match="not a known policy"):
+        preflight(["policy=baseline,nonsense"])
+    preflight(["run.seed=range(3)", "world=teaching"])  # valid sweep passes
+
+
+@pytest.mark.parametrize("args", [["world.wage_east=-1"], ["world=atlantis"], ["run.years=0"],
+                                  ["x=[1"]])
+def test_cli_exits_2_without_traceback(args, tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "sim", *args, f"hydra.run.dir={out}"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert not out.exists()  # failed before any work
+
+
+def test_bad_input_leaves_existing_results_untouched(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "summary.json").write_text('{"kept": true}')
+    proc = subprocess.run([sys.executable, "-m", "sim", "run.years=-1", f"hydra.run.dir={out}"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert (out / "summary.json").read_text() == '{"kept": true}'
+
+
+def test_presets_compose_and_validate():
+    for group in ("world", "policy", "shock"):
+        names = presets(group)
+        assert names, group
+        for name in names:
+            cfg = make_config(f"{group}={name}")
+            assert getattr(cfg, group).name == name
+
+
+def test_required_groups_exist():
+    assert {"teaching", "default", "national"} <= set(presets("world"))
+    assert "baseline" in presets("policy")
+    assert "none" in presets("shock")
+
+
+def test_validate_checks_cross_field_constraints():
+    cfg = Config()
+    cfg.world.n_resettlement = cfg.world.n_poverty + 1
+    with pytest.raises(ConfigError, match="n_resettlement"):
+        validate(cfg)
+
+
+def test_every_field_documents_its_unit_or_meaning():
+    from sim.config import ModelConfig, PolicyConfig, RunConfig, ShockConfig, WorldConfig
+
+    for cls in (WorldConfig, PolicyConfig, ShockConfig, ModelConfig, RunConfig):
+        for row in field_table(cls):
+            if row["name"] == "name":
+                continue
+            assert row["unit"] or row["doc"] or row["range"], f"{cls.__name__}.{row['name']}"
+
+
+def test_describe_field_reports_the_range():
+    assert describe_field("world.female_share") == "a number in [0, 1] (share)"
+    assert describe_field("policy.kpi") == "one of count, reform"
+    assert describe_field("world.nonexistent") == ""
