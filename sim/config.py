@@ -110,7 +110,7 @@ class WorldConfig:
                                        doc="farm and transfer income of a worker at home")
     resettlement_home_income_factor: float = param(0.6, "ratio", 0, 1,
                                                    doc="home income at resettlement sites")
-    fiscal_capacity_per_person: float = param(600.0, "yuan/person-year", 0, 1e6,
+    fiscal_capacity_per_person: float = param(3000.0, "yuan/person-year", 0, 1e6,
                                               doc="central transfer to a county government")
     skill_mean_origin: float = param(0.55, "skill in [0,1]", 0, 1)
     skill_mean_central: float = param(0.45, "skill in [0,1]", 0, 1)
@@ -168,7 +168,7 @@ class PolicyConfig:
                                 doc="reform KPI: budget weight on chain-matched entry")
     tax_share: float = param(0.03, "share of revenue", 0, 1,
                              doc="county's own tax take on firm revenue")
-    industrial_budget_share: float = param(0.25, "share", 0, 1,
+    industrial_budget_share: float = param(0.15, "share", 0, 1,
                                            doc="share of the central transfer spent on industry")
     training_cost: float = param(3000.0, "yuan/trainee", 1, 1e7,
                                  doc="cost of one vocational course")
@@ -275,7 +275,7 @@ class ModelConfig:
                                        doc="cash above this reserve is paid out to owners")
     location_candidates: int = param(6, "counties", 1, 100)
     location_horizon: float = param(60.0, "months", 1, 600)
-    location_temperature: float = param(1.0, "months of revenue", 1e-3, 1e6)
+    location_temperature: float = param(0.5, "months of revenue", 1e-3, 1e6)
     relocation_cost_factor: float = param(1.0, "multiplier", 0, 100,
                                           doc="times the industry's relocation cost")
     birth_rate: float = param(0.07, "1/year per origin firm", 0, 10)

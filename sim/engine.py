@@ -46,7 +46,8 @@ from sim.state import (
 from sim.world import DYNAMICS_STREAM, World, generate
 
 CALIBRATION_YEAR = 2024
-INIT_STEP = 1 << 40  # draw "step" used for the initial hiring round
+INIT_STEP = 1 << 40
+RELOCATION_LOAN_MONTHS = 60  # draw "step" used for the initial hiring round
 ORIGIN, CENTRAL, POVERTY = 0, 1, 2
 
 # Per-county metrics recorded every step (summed over county groups for the timeseries).
@@ -136,6 +137,9 @@ class Simulation:
         self.chain_present = np.zeros((n_c, self.n_ind))
         self.profit_per_capacity = np.zeros((n_c, self.n_ind))
         self.package_per_capacity = np.zeros((n_c, self.n_ind))
+        self.workers_per_capacity = np.ones((n_c, self.n_ind))
+        self.labor_cost_per_capacity = np.zeros((n_c, self.n_ind))
+        self.fixed_per_capacity = np.zeros((n_c, self.n_ind))
         self.package_months = int(round(cfg.policy.policy_years * self.spy))
         self.taper_months = int(round(cfg.policy.taper_years * self.spy))
         kind = self.counties.kind
@@ -232,6 +236,7 @@ class Simulation:
         month = t % self.spy
         if month == 0:
             self._yearly(t, env)
+        self._update_offers()
         self._expectations(env)
         movers = self._review(t, month, env)
         self._plan(t, env, movers)
@@ -319,7 +324,9 @@ class Simulation:
             env.capital_per_worker, m.agglomeration_reference,
             m.chain_productivity_bonus, m.freight_rate, m.infra_logistics_discount,
             m.chain_logistics_discount, env.logistics, p.rent_waiver, p.wage_subsidy,
-            p.freight_subsidy, self.profit_per_capacity, self.package_per_capacity)
+            p.freight_subsidy, self.profit_per_capacity, self.package_per_capacity,
+            self.workers_per_capacity, self.labor_cost_per_capacity)
+        self.fixed_per_capacity = env.rent[:, None] + env.capital_per_worker[None, :]
         self.package_per_capacity *= self._package_share_matrix()
 
     def _package_share_matrix(self) -> np.ndarray:
@@ -341,7 +348,7 @@ class Simulation:
         if ids.size == 0:
             return ids
         current = f.county[ids].astype(np.int64)
-        chosen = self._choose(ids, f.industry[ids], f.capacity[ids], current,
+        chosen = self._choose(ids, f.industry[ids], f.capacity[ids], f.efficiency[ids], current,
                               f.subsidy_months_left[ids], f.origin_county[ids],
                               f.package_share[ids], False, t, K.P_LOCATION, env)
         move = chosen != current
@@ -353,23 +360,45 @@ class Simulation:
             self._log(t, fid, EV_RELOCATE, reason, from_county=source)
         return movers
 
-    def _choose(self, ids, industry, capacity, current, months_left, origin, package_share,
-                outside_option, t, purpose, env):
+    def _choose(self, ids, industry, capacity, efficiency, current, months_left, origin,
+                package_share, outside_option, t, purpose, env):
         m = self.cfg.model
         chosen = np.empty(len(ids), dtype=np.int64)
         revenue = capacity * env.reference_productivity[industry]
         offering = np.flatnonzero(self.gov.offers).astype(np.int64)
         K.choose_locations(len(ids), np.asarray(ids, dtype=np.int64), industry.astype(np.int64),
-                           capacity.astype(float), revenue, current.astype(np.int64),
+                           capacity.astype(float), efficiency.astype(float), revenue,
+                           current.astype(np.int64),
                            months_left.astype(np.int64), origin.astype(np.int64),
                            package_share.astype(float), outside_option, self.profit_per_capacity,
-                           self.package_per_capacity, self.gov.offers, offering,
+                           self.package_per_capacity, self.workers_per_capacity,
+                           self.labor_cost_per_capacity, self.fixed_per_capacity,
+                           self._labor_available(), self.gov.offers, offering,
                            self.partner_start, self.partner_list,
                            self.ind["relocation_cost_months"] * m.relocation_cost_factor,
                            self.package_months, m.location_horizon, m.location_temperature,
                            self.cfg.policy.credibility, m.location_candidates, self.seed, t,
                            purpose, chosen)
         return chosen
+
+    def _update_offers(self) -> None:
+        """A county offers packages while its budget covers this year's commitments to the
+        firms it already pays plus one typical package."""
+        f = self.firms
+        n = self.n_firms
+        cfg = self.cfg
+        paying = f.alive[:n] & ((f.subsidy_months_left[:n] > 0) | (f.taper_months_left[:n] > 0))
+        months_left_in_year = self.spy - self.step_index % self.spy
+        committed = np.bincount(f.county[:n][paying], weights=f.subsidy[:n][paying],
+                                minlength=self.counties.n) * months_left_in_year
+        typical = (months_left_in_year * cfg.policy.wage_subsidy
+                   * float(np.median(self.ind["typical_size"])))
+        self.gov.offers[:] = self.gov.active & (self.gov.package_budget >= committed + typical)
+
+    def _labor_available(self) -> np.ndarray:
+        """Worker agents a newcomer could hire: local seekers and half of those at home."""
+        at_home = self.county_counts[:, 0].astype(float)
+        return np.maximum(self.seekers, 0.5 * at_home)
 
     def _start_package(self, fid, county: int) -> None:
         f = self.firms
@@ -388,6 +417,9 @@ class Simulation:
         cost = (self.ind["relocation_cost_months"][i] * self.cfg.model.relocation_cost_factor
                 * f.capacity[fid] * env.reference_productivity[i])
         f.cash[fid] -= cost
+        # The move is financed by a loan repaid over five years; meanwhile it is not distress.
+        f.relocation_debt[fid] = cost
+        f.relocation_debt_repayment[fid] = cost / RELOCATION_LOAN_MONTHS
         f.county[fid] = dest
         f.months_in_county[fid] = 0
         f.months_below_buffer[fid] = 0
@@ -428,7 +460,8 @@ class Simulation:
             w.n, w.status, w.employer, w.skill, w.age, w.care, w.home_county,
             w.outbound_industry, w.experience_months, w.seeking, founder, c.kind, env.wage,
             env.min_wage, env.home_income, self.local_finding, self.gov.offers.astype(float),
-            self.infrastructure, self.firms.alive, self.layoff_prob, env.wage_east,
+            self.infrastructure, self.profit_per_capacity, self.package_per_capacity,
+            self.firms.alive, self.layoff_prob, env.wage_east,
             env.living_cost, m.migration_cost, m.care_cost, m.age_cost, env.outbound_finding,
             m.outbound_separation, m.search_prob, m.income_scale, m.switching_inertia,
             m.learning_local, m.learning_outbound, m.experience_premium, self.n_ind,
@@ -460,7 +493,8 @@ class Simulation:
         if n_mobile:
             ids = np.arange(n_mobile, dtype=np.int64) + (t % 1024) * 4096
             capacity = self._capacity(productivity[nb:], industry[nb:])
-            chosen = self._choose(ids, industry[nb:], capacity, np.full(n_mobile, -1),
+            chosen = self._choose(ids, industry[nb:], capacity, efficiency[nb:],
+                                  np.full(n_mobile, -1),
                                   np.zeros(n_mobile), mobile_origin, np.ones(n_mobile), True, t,
                                   K.P_CANDIDATE, env)
             enter = chosen >= 0
@@ -584,7 +618,8 @@ class Simulation:
         self._refresh_county_state()
         K.firm_accounts(
             self.n_firms, f.alive, f.county, f.industry, f.capacity, f.employees, f.orders,
-            f.labor_productivity, f.wage_bill, f.cash, f.months_below_buffer, f.age_months,
+            f.labor_productivity, f.wage_bill, f.cash, f.relocation_debt,
+            f.relocation_debt_repayment, f.months_below_buffer, f.age_months,
             f.months_in_county, f.subsidy_months_left, f.taper_months_left, f.package_share,
             f.revenue, f.subsidy, f.profit, env.rent, c.distance_km, self.infrastructure,
             self.gov.package_budget, self.gov.fund_freight, self.gov.credit_line,

@@ -28,6 +28,7 @@ class GovernmentState:
         infra_pending: (lag years, county) infrastructure gains not yet in service.
         revenue_year: firm revenue accumulated this year (for next year's tax).
         offers: county offers attraction packages.
+        active: county government that offers packages at all (not an origin county).
     """
 
     package_budget: np.ndarray
@@ -37,13 +38,15 @@ class GovernmentState:
     infra_pending: np.ndarray
     revenue_year: np.ndarray
     offers: np.ndarray
+    active: np.ndarray
 
     @classmethod
     def empty(cls, n_counties: int, lag_years: float) -> GovernmentState:
         lag = max(1, int(np.ceil(lag_years)))
         z = np.zeros(n_counties)
         return cls(z.copy(), z.copy(), z.copy(), z.copy(), np.zeros((lag, n_counties)),
-                   z.copy(), np.zeros(n_counties, dtype=np.bool_))
+                   z.copy(), np.zeros(n_counties, dtype=np.bool_),
+                   np.zeros(n_counties, dtype=np.bool_))
 
 
 def fund_shares(policy: PolicyConfig, kind, key_assistance, resettlement, infrastructure,
@@ -109,6 +112,7 @@ def yearly_budgets(policy: PolicyConfig, gov: GovernmentState, *, kind, key_assi
     infra = infra + policy.fund_infrastructure * fund
     gov.package_budget[:] = 0.5 * gov.package_budget + packages  # half of unspent carries over
     gov.fund_freight[:] = policy.fund_freight * fund
+    gov.active[:] = active
     gov.offers[:] = active & (gov.package_budget >= typical_package)
     # Training: budget buys courses for residents who are not away.
     trainees = training / training_cost_agents

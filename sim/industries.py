@@ -55,17 +55,17 @@ class Industry:
 TABLE: dict[str, Industry] = {
     i.name: i
     for i in (
-        Industry("textile_apparel", 24000, 0.65, 0.45, 0.8, 0.8, 0.35, 6.0, 8.0, 0.06, 0.0,
+        Industry("textile_apparel", 24000, 0.65, 0.45, 0.8, 0.8, 0.35, 3.0, 8.0, 0.06, 0.0,
                  700, ("bags_shoes_hats_socks",)),
-        Industry("electronics_assembly", 30000, 0.72, 0.6, 0.9, 0.9, 0.3, 5.0, 12.0, 0.08, 0.0,
+        Industry("electronics_assembly", 30000, 0.72, 0.6, 0.9, 0.9, 0.3, 2.5, 12.0, 0.08, 0.0,
                  900, ()),
-        Industry("plush_toys", 21000, 0.61, 0.35, 0.7, 0.85, 0.5, 4.0, 5.0, 0.07, 0.0, 500,
+        Industry("plush_toys", 21000, 0.61, 0.35, 0.7, 0.85, 0.5, 2.0, 5.0, 0.07, 0.0, 500,
                  ("textile_apparel",)),
-        Industry("hair_products", 22000, 0.61, 0.4, 0.3, 0.7, 0.45, 5.0, 5.0, 0.05, 0.25, 500,
+        Industry("hair_products", 22000, 0.61, 0.4, 0.3, 0.7, 0.45, 2.5, 5.0, 0.05, 0.25, 500,
                  ()),
-        Industry("bags_shoes_hats_socks", 22000, 0.65, 0.4, 0.75, 0.8, 0.4, 4.0, 6.0, 0.06, 0.0,
+        Industry("bags_shoes_hats_socks", 22000, 0.65, 0.4, 0.75, 0.8, 0.4, 2.0, 6.0, 0.06, 0.0,
                  600, ("textile_apparel",)),
-        Industry("food_processing", 26000, 0.7, 0.3, 0.2, 0.5, 0.1, 7.0, 6.0, 0.04, 0.3, 800,
+        Industry("food_processing", 26000, 0.7, 0.3, 0.2, 0.5, 0.1, 4.0, 6.0, 0.04, 0.3, 800,
                  ()),
     )
 }

@@ -114,7 +114,8 @@ def county_expectations(county_wage, county_min_wage, county_rent, county_infra,
                         resource_affinity, capital_per_worker, agglomeration_reference,
                         chain_bonus, freight_rate, infra_discount, chain_discount,
                         logistics_multiplier, rent_waiver, wage_subsidy, freight_subsidy,
-                        profit_per_capacity, package_per_capacity):
+                        profit_per_capacity, package_per_capacity, workers_per_capacity,
+                        labor_cost_per_capacity):
     """Expected monthly profit and package value per unit of capacity, every (county, industry).
 
     A unit of capacity fills orders worth one reference worker's output; a county whose
@@ -131,6 +132,8 @@ def county_expectations(county_wage, county_min_wage, county_rent, county_infra,
                                     local_resource[c, i])
             revenue = reference_productivity[i]
             workers_needed = revenue / lp
+            workers_per_capacity[c, i] = workers_needed
+            labor_cost_per_capacity[c, i] = workers_needed * wage
             logistics = logistics_cost(revenue, input_share[i], output_share[i], freight_rate,
                                        county_distance[c], county_infra[c], infra_discount,
                                        chain_present[c, i], chain_discount, logistics_multiplier)
@@ -207,7 +210,8 @@ def firm_plan(n_firms, alive, county, industry, efficiency, capacity, parent, em
 def worker_step(n_workers, status, employer, skill, age, care, home_county, outbound_industry,
                 experience_months, seeking, founder, county_kind, county_wage, county_min_wage,
                 county_home_income, county_local_finding, county_offers, county_infra,
-                firm_alive, layoff_prob, wage_east, living_cost, migration_cost, care_cost,
+                profit_per_capacity, package_per_capacity, firm_alive, layoff_prob, wage_east,
+                living_cost, migration_cost, care_cost,
                 age_cost, outbound_finding, outbound_separation, search_prob, income_scale,
                 inertia, learning_local, learning_outbound, experience_premium, n_industries,
                 returnee_rate, returnee_min_experience, returnee_package_boost,
@@ -244,8 +248,13 @@ def worker_step(n_workers, status, employer, skill, age, care, home_county, outb
                 skill[w] += learning_outbound * (1.0 - skill[w])
                 if (county_kind[c] != ORIGIN
                         and experience_months[w] >= returnee_min_experience):
+                    k = outbound_industry[w]
+                    # Founding is likelier where it pays: expected profit incl. the package.
+                    prospect = (profit_per_capacity[c, k]
+                                + county_offers[c] * package_per_capacity[c, k])
                     p = (returnee_rate * (1.0 + returnee_package_boost * county_offers[c])
-                         * (1.0 + returnee_infra_boost * county_infra[c]))
+                         * (1.0 + returnee_infra_boost * county_infra[c])
+                         / (1.0 + math.exp(-prospect / 500.0)))
                     if uniform(seed, step, w, P_RETURNEE) < p:
                         founder[w] = True
                         n_founders += 1
@@ -413,7 +422,8 @@ def worker_tallies(n_workers, status, employer, skill, home_county, poverty_alle
 
 @njit(cache=True)
 def firm_accounts(n_firms, alive, county, industry, capacity, employees, orders, labor_prod,
-                  wage_bill, cash, months_below_buffer, age_months, months_in_county,
+                  wage_bill, cash, relocation_debt, debt_repayment, months_below_buffer,
+                  age_months, months_in_county,
                   subsidy_months_left, taper_months_left, package_share, revenue, subsidy,
                   profit, county_rent, county_distance, county_infra, county_budget,
                   county_fund_freight, county_credit_line, chain_present, materials_share,
@@ -469,10 +479,12 @@ def firm_accounts(n_firms, alive, county, industry, capacity, employees, orders,
             cash[f] = reserve
         # A firm in debt beyond its credit line survives while it earns its way out; it counts
         # towards exit only in months when it is below the buffer and losing money.
-        if cash[f] < -county_credit_line[c] * capacity[f] and rev - costs + paid < 0.0:
+        buffer = -county_credit_line[c] * capacity[f] - relocation_debt[f]
+        if cash[f] < buffer and rev - costs + paid < 0.0:
             months_below_buffer[f] += 1
         else:
             months_below_buffer[f] = 0
+        relocation_debt[f] = max(0.0, relocation_debt[f] - debt_repayment[f])
         age_months[f] += 1
         months_in_county[f] += 1
         if subsidy_months_left[f] > 0:
@@ -488,9 +500,12 @@ def firm_accounts(n_firms, alive, county, industry, capacity, employees, orders,
 # --- location choice: reviews of incumbents and entrants' choices --------------------------
 
 @njit(cache=True)
-def choose_locations(n, ids, industry, capacity, monthly_revenue, current, months_left,
+def choose_locations(n, ids, industry, capacity, efficiency, monthly_revenue, current,
+                     months_left,
                      origin, package_share, outside_option, profit_per_capacity,
-                     package_per_capacity, county_offers, offering, partner_start, partner_list,
+                     package_per_capacity, workers_per_capacity, labor_cost_per_capacity,
+                     fixed_per_capacity, labor_available, county_offers, offering,
+                     partner_start, partner_list,
                      relocation_months, package_months, horizon, temperature, credibility,
                      n_candidates, seed, step, purpose, chosen):
     """Multinomial-logit location choice (McFadden; Carlton 1983) for ``n`` deciders.
@@ -546,15 +561,23 @@ def choose_locations(n, ids, industry, capacity, monthly_revenue, current, month
             c = options[q]
             if c < 0:
                 continue
-            value = horizon * profit_per_capacity[c, i] * cap
+            # A plant that cannot find enough workers here runs part-empty: the unfilled share
+            # earns nothing and still pays its fixed costs (rent and capital).
+            # The firm knows its own efficiency: an efficient firm needs fewer workers.
+            needed = cap * workers_per_capacity[c, i] / efficiency[k]
+            fill = 1.0 if needed <= labor_available[c] else labor_available[c] / needed
+            own_profit = (profit_per_capacity[c, i]
+                          + labor_cost_per_capacity[c, i] * (1.0 - 1.0 / efficiency[k]))
+            value = horizon * cap * (fill * (own_profit + fixed_per_capacity[c, i])
+                                     - fixed_per_capacity[c, i])
             if c == cur:
                 window = min(months_left[k], horizon)
                 value += (window * credibility * package_share[k] * package_per_capacity[c, i]
-                          * cap)
+                          * cap * fill)
             else:
                 if county_offers[c]:
                     window = min(package_months, horizon)
-                    value += window * credibility * package_per_capacity[c, i] * cap
+                    value += window * credibility * package_per_capacity[c, i] * cap * fill
                 if cur >= 0:
                     value -= relocation_months[i] * scale
             values[q] = value / (scale * temperature)
