@@ -23,6 +23,11 @@ INDUSTRIES = (
     "bags_shoes_hats_socks",
     "food_processing",
 )
+# Industries outside the six of MODEL.md that a case world may add (Zheng'an guitars).
+EXTRA_INDUSTRIES = ("musical_instruments",)
+ALL_INDUSTRIES = INDUSTRIES + EXTRA_INDUSTRIES
+EXPORT_INDUSTRIES = ("textile_apparel", "electronics_assembly", "plush_toys", "hair_products",
+                     "bags_shoes_hats_socks", "musical_instruments")
 REGIONS = ("east", "central", "west")
 KINDS = ("origin", "central", "poverty")
 ENGINES = ("numba",)
@@ -74,7 +79,8 @@ class WorldConfig:
     population_weight_central: float = param(1.2, "relative", 0, 100)
     resettlement_population_boost: float = param(1.5, "relative", 1, 10,
                                                  doc="population multiplier at resettlement sites")
-    industries: list[str] = param(None, choices=INDUSTRIES, factory=lambda: list(INDUSTRIES),
+    industries: list[str] = param(None, choices=ALL_INDUSTRIES,
+                                  factory=lambda: list(INDUSTRIES),
                                   doc="industries present in the world")
     # Wages and prices at the 2024 calibration year, back-cast with wage_growth.
     wage_east: float = param(5368.0, "yuan/month", 0, 1e6, source=NBS_2024 + ", east")
@@ -137,6 +143,25 @@ class WorldConfig:
     local_resource_share: float = param(0.1, "share", 0, 1,
                                         doc="poverty counties holding a local raw material for "
                                             "resource-affine industries (e.g. Taihe hair)")
+    # Case worlds (the paper's cases): the first case_counties poverty counties are paired
+    # with origin county 0, which specialises in case_industry.
+    case_counties: int = param(0, "counties", 0, 100_000, doc="poverty counties of the case")
+    case_industry: str = param("none", choices=("none",) + ALL_INDUSTRIES)
+    case_origin_industry_share: float = param(0.0, "share", 0, 1,
+                                              doc="share of the partner's firms in the case "
+                                                  "industry")
+    case_experience_share: float = param(0.0, "share", 0, 1,
+                                         doc="share of case counties' outbound workers "
+                                             "experienced in the case industry")
+    case_aid_per_person: float = param(0.0, "yuan/person-year", 0, 1e6,
+                                       source="Changzhou->Ankang 2.011 bn yuan 2017-2022",
+                                       doc="pairing aid to the case counties")
+    case_aid_start: float = param(2017.0, "year", 1900, 2200)
+    case_aid_end: float = param(2023.0, "year", 1900, 2200)
+    case_infrastructure: float = param(0.0, "q in [0,1]", 0, 1,
+                                       doc="infrastructure of case counties (0: as drawn)")
+    case_population_weight: float = param(1.0, "relative", 0, 100,
+                                          doc="population multiplier of case counties")
 
 
 @dataclass
@@ -208,10 +233,14 @@ class ShockConfig:
     export_start: float = param(2022.58, "year", 1900, 2200,
                                 source="Kashgar apparel export orders -25% y/y, Aug 2022")
     export_years: float = param(0.0, "years", 0, 100)
-    export_size: float = param(0.25, "share of orders lost", 0, 1)
+    export_size: float = param(0.25, "share of orders lost", 0, 1,
+                               doc="times the industry's export exposure")
+    export_industries: list[str] = param(None, choices=ALL_INDUSTRIES,
+                                         factory=lambda: list(EXPORT_INDUSTRIES),
+                                         doc="industries whose export orders are hit")
     sanction_region: str = param("west", choices=REGIONS)
     sanction_industries: list[str] = param(
-        None, choices=INDUSTRIES, factory=lambda: ["textile_apparel"])
+        None, choices=ALL_INDUSTRIES, factory=lambda: ["textile_apparel"])
     sanction_start: float = param(2021.5, "year", 1900, 2200)
     sanction_years: float = param(0.0, "years", 0, 100)
     sanction_size: float = param(0.3, "share of orders lost", 0, 1)
@@ -271,6 +300,9 @@ class ModelConfig:
                                 doc="no cash exit in a plant's first months in a county")
     exit_hazard: float = param(0.0015, "1/month", 0, 1, doc="idiosyncratic exit hazard")
     initial_cash_months: float = param(4.0, "months of costs", 0, 120)
+    investment_rate: float = param(0.1, "capacity growth per unit margin per month", 0, 10,
+                                   doc="firms grow capacity with their profit margin (incl. "
+                                       "subsidy) and shrink on losses")
     cash_reserve_months: float = param(6.0, "months of costs", 0, 1000,
                                        doc="cash above this reserve is paid out to owners")
     location_candidates: int = param(6, "counties", 1, 100)
@@ -377,7 +409,13 @@ def validate(cfg: Config) -> Config:
                           f"[0, world.n_poverty = {w.n_poverty}]")
     if not w.industries:
         raise ConfigError("world.industries is empty; choose one or more of "
-                          + ", ".join(INDUSTRIES))
+                          + ", ".join(ALL_INDUSTRIES))
+    if w.case_counties > w.n_poverty:
+        raise ConfigError(f"world.case_counties = {w.case_counties} must be in "
+                          f"[0, world.n_poverty = {w.n_poverty}]")
+    if w.case_industry != "none" and w.case_industry not in w.industries:
+        raise ConfigError(f"world.case_industry = {w.case_industry!r} must be one of "
+                          f"world.industries ({', '.join(w.industries)})")
     n_counties = w.n_origin + w.n_central + w.n_poverty
     if w.worker_agents < 10 * n_counties:
         raise ConfigError(f"world.worker_agents = {w.worker_agents} must be at least "

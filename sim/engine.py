@@ -267,18 +267,19 @@ class Simulation:
                           w.experience_months, w.home_county, c.kind, self.skill_mean_by_kind,
                           m.retirement_age, cfg.world.care_share_female,
                           cfg.world.care_share_male, self.seed, t)
-        away = self.county_counts[:, OUTBOUND] + self.county_counts[:, OUTBOUND_SEEKING]
+        eligible = self.county_counts[:, LOCAL] + self.seekers  # order-based training
         typical_package = (12 * cfg.policy.wage_subsidy
                            * float(np.median(self.ind["typical_size"])))
         spent = yearly_budgets(
             cfg.policy, self.gov, kind=c.kind, key_assistance=c.key_assistance,
             resettlement=c.resettlement_site, partner=c.partner,
             infrastructure=self.infrastructure, residents=self.residents,
-            residents_home=self.residents - away,
+            residents_home=eligible.astype(float),
             fiscal_per_person=cfg.world.fiscal_capacity_per_person,
             population_scale=self.world.population_scale,
             persons_per_agent=self.world.persons_per_agent, typical_package=typical_package,
-            training_cost_agents=cfg.policy.training_cost, infra_cost_agents=cfg.policy.infra_cost)
+            training_cost_agents=cfg.policy.training_cost, infra_cost_agents=cfg.policy.infra_cost,
+            extra_aid=self._case_aid(env.year))
         f = self.firms
         n = self.n_firms
         alive = f.alive[:n]
@@ -287,7 +288,8 @@ class Simulation:
                                            / np.maximum(cap, 1e-9), 0.0)
         trained = np.zeros(c.n)
         if np.any(self.gov.training_prob > 0):
-            K.train_workers(w.n, w.status, w.skill, w.home_county, self.gov.training_prob,
+            K.train_workers(w.n, w.status, w.seeking, w.skill, w.home_county,
+                            self.gov.training_prob,
                             cfg.policy.training_skill_gain, self.seed, t, trained)
         self._trained = trained
         self._yearly_spend = {"training": trained * cfg.policy.training_cost,
@@ -380,6 +382,13 @@ class Simulation:
                            self.cfg.policy.credibility, m.location_candidates, self.seed, t,
                            purpose, chosen)
         return chosen
+
+    def _case_aid(self, year: float) -> np.ndarray:
+        """Earmarked pairing aid of a case world (yuan per person-year, in its window)."""
+        w = self.cfg.world
+        if not w.case_counties or not (w.case_aid_start <= year < w.case_aid_end):
+            return np.zeros(self.counties.n)
+        return w.case_aid_per_person * self.residents * self.counties.case_county
 
     def _update_offers(self) -> None:
         """A county offers packages while its budget covers this year's commitments to the
@@ -627,7 +636,8 @@ class Simulation:
             self.ind["output_share_east"], env.capital_per_worker, m.freight_rate,
             m.infra_logistics_discount, m.chain_logistics_discount, env.logistics,
             p.rent_waiver, p.wage_subsidy, p.freight_subsidy, p.credibility, self.taper_months,
-            p.taper_share, m.cash_reserve_months, self.seed, t)
+            p.taper_share, m.cash_reserve_months, m.investment_rate,
+            float(self.cfg.world.max_firm_size_agents), self.seed, t)
         n = self.n_firms
         self.gov.revenue_year += np.bincount(f.county[:n], weights=f.revenue[:n],
                                              minlength=c.n)

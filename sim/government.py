@@ -66,18 +66,20 @@ def fund_shares(policy: PolicyConfig, kind, key_assistance, resettlement, infras
 def yearly_budgets(policy: PolicyConfig, gov: GovernmentState, *, kind, key_assistance,
                    resettlement, partner, infrastructure, residents, residents_home,
                    fiscal_per_person, population_scale, persons_per_agent, typical_package,
-                   training_cost_agents, infra_cost_agents) -> dict[str, np.ndarray]:
+                   training_cost_agents, infra_cost_agents,
+                   extra_aid=None) -> dict[str, np.ndarray]:
     """Set this year's budgets, offers, training and infrastructure for every county.
 
     Args:
         residents: worker agents living in each county.
-        residents_home: residents not working outbound (eligible for training).
+        residents_home: residents eligible for training (local employees and seekers).
         fiscal_per_person: central transfer per person per year (yuan).
         population_scale: replica persons / real persons (scales national money levers).
         typical_package: a year of a typical package (kernel units), the smallest budget
             worth offering.
         training_cost_agents: cost of training one worker agent (kernel units).
         infra_cost_agents: spending per resident agent that raises q by 1 (kernel units).
+        extra_aid: earmarked aid per county this year (kernel units), e.g. a case's pairing.
 
     Returns:
         Spending this year by use (kernel units, per county): ``training``, ``infrastructure``,
@@ -96,6 +98,8 @@ def yearly_budgets(policy: PolicyConfig, gov: GovernmentState, *, kind, key_assi
     aid_weight = paired * residents
     aid = (policy.pairing_aid * to_kernel * aid_weight / aid_weight.sum()
            if aid_weight.sum() > 0 else np.zeros_like(transfer))
+    if extra_aid is not None:
+        aid = aid + extra_aid
     own = (transfer + tax + aid) * active
     if policy.kpi == "count":
         # Status quo: every yuan goes to entry packages; nothing for training or infrastructure.

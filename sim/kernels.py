@@ -188,9 +188,12 @@ def firm_plan(n_firms, alive, county, industry, efficiency, capacity, parent, em
             output_per_worker[i], skill_requirement[i], mean_skill, county_infra[c],
             industry_employment[c, i], agglomeration_elasticity[i], agglomeration_reference,
             chain_present[c, i], chain_bonus, resource_affinity[i], local_resource[c, i])
-        # Satellite workshops get their orders from the parent; none once it has died.
+        # Satellite workshops get their orders from the parent (a share in proportion to
+        # capacity; parents always have lower ids, so theirs are set); none once it has died.
         if orphan:
             orders[f] = 0.0
+        elif p >= 0:
+            orders[f] = orders[p] * capacity[f] / capacity[p]
         else:
             noise = math.exp(order_noise * normal(seed, step, f, P_ORDERS)
                              - 0.5 * order_noise * order_noise)
@@ -430,7 +433,7 @@ def firm_accounts(n_firms, alive, county, industry, capacity, employees, orders,
                   input_share, output_share, capital_per_worker, freight_rate, infra_discount,
                   chain_discount, logistics_multiplier, rent_waiver, wage_subsidy,
                   freight_subsidy, credibility, taper_months, taper_share, cash_reserve_months,
-                  seed, step):
+                  investment_rate, max_capacity, seed, step):
     """Revenue, costs, subsidy (paid with probability ``credibility`` from the county budget),
     cash and the below-buffer counter; ages and package clocks advance.
 
@@ -473,6 +476,11 @@ def firm_accounts(n_firms, alive, county, industry, capacity, employees, orders,
         subsidy[f] = paid
         profit[f] = rev - costs
         cash[f] += rev - costs + paid
+        # Firms invest out of margins and shrink on losses (capacity follows profitability).
+        if rev > 0.0:
+            margin = (rev - costs + paid) / rev
+            capacity[f] = min(max_capacity, max(1.0, capacity[f] * (1.0 + investment_rate
+                                                                    * margin)))
         # Owners take out cash beyond a reserve: firms cannot hoard package money forever.
         reserve = cash_reserve_months * (costs - rev * materials_share[i])
         if cash[f] > reserve:
@@ -588,16 +596,16 @@ def choose_locations(n, ids, industry, capacity, efficiency, monthly_revenue, cu
 # --- yearly worker processes ---------------------------------------------------------------
 
 @njit(cache=True)
-def train_workers(n_workers, status, skill, home_county, county_training_prob, gain, seed, step,
-                  trained):
-    """Vocational courses: each resident (not outbound) is trained with the county's
-    probability; a course closes ``gain`` of the gap to full skill. ``trained[c]`` counts the
-    worker agents trained in county ``c``.
+def train_workers(n_workers, status, seeking, skill, home_county, county_training_prob, gain,
+                  seed, step, trained):
+    """Order-based vocational courses (订单式培训) for local employees and local job seekers:
+    each is trained with the county's probability; a course closes ``gain`` of the gap to
+    full skill. ``trained[c]`` counts the worker agents trained in county ``c``.
     """
     for w in range(n_workers):
         c = home_county[w]
         p = county_training_prob[c]
-        if p <= 0.0 or status[w] == OUTBOUND or status[w] == OUTBOUND_SEEKING:
+        if p <= 0.0 or not (status[w] == LOCAL or seeking[w]):
             continue
         if uniform(seed, step, w, P_TRAINING) < p:
             skill[w] += gain * (1.0 - skill[w])

@@ -33,8 +33,9 @@ def shock_state(shock: ShockConfig, year: float, industries: list[str],
     """The shock multipliers at fractional calendar ``year``."""
     demand = np.ones((len(REGIONS), len(industries)))
     if _active(year, shock.export_start, shock.export_years):
-        # Export orders fall; an industry loses in proportion to its export exposure.
-        demand *= 1.0 - shock.export_size * export_exposure[None, :]
+        # Export orders fall; an exposed industry loses in proportion to its export exposure.
+        hit = np.array([name in shock.export_industries for name in industries])
+        demand *= 1.0 - shock.export_size * (export_exposure * hit)[None, :]
     if _active(year, shock.sanction_start, shock.sanction_years):
         r = REGIONS.index(shock.sanction_region)
         for name in shock.sanction_industries:

@@ -45,6 +45,7 @@ COUNTY_FIELDS = (
     FieldSpec("resettlement_site", "bool", "flag", "hosts a large resettlement site"),
     FieldSpec("border", "bool", "flag", "border county"),
     FieldSpec("ethnic", "bool", "flag", "ethnic-minority area"),
+    FieldSpec("case_county", "bool", "flag", "a county of the paper's case (case worlds)"),
     FieldSpec("wage_2024", "float64", "yuan/month", "base wage at the 2024 calibration year"),
     FieldSpec("min_wage_2024", "float64", "yuan/month", "minimum wage in 2024"),
     FieldSpec("rent_2024", "float64", "yuan/worker-month", "industrial land rent per workplace"),

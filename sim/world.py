@@ -95,6 +95,12 @@ def _counties(w: WorldConfig, rng: np.random.Generator) -> Table:
     t.home_income_2024[:] = home * _lognormal(rng, n, 0.1)
     # East-west pairing: every poverty county has an eastern partner.
     t.partner[pov] = rng.integers(0, n_o, n_p)
+    if w.case_counties:
+        case = pov[: w.case_counties]
+        t.case_county[case] = True
+        t.partner[case] = 0  # the case's eastern partner (Changzhou, Guangdong)
+        if w.case_infrastructure > 0:
+            t.infrastructure[case] = w.case_infrastructure
     return t
 
 
@@ -104,6 +110,7 @@ def _allocate_workers(w: WorldConfig, counties: Table, rng) -> np.ndarray:
     weight = np.array([w.population_weight_origin, w.population_weight_central, 1.0])[
         counties.kind] * np.where(counties.resettlement_site, w.resettlement_population_boost, 1.0)
     weight = weight * _lognormal(rng, n, 0.3)
+    weight = weight * np.where(counties.case_county, w.case_population_weight, 1.0)
     extra = w.worker_agents - 10 * n
     counts = 10 + rng.multinomial(extra, weight / weight.sum())
     return counts.astype(np.int64)
@@ -134,6 +141,12 @@ def _workers(w: WorldConfig, counties: Table, counts: np.ndarray, n_ind: int, rn
     t.status[out] = OUTBOUND
     t.outbound_industry[:] = rng.integers(0, n_ind, n)
     t.experience_months[out] = rng.integers(0, 120, int(out.sum()))
+    if w.case_counties and w.case_industry != "none":
+        # Natives of the case counties working in the case industry in the east.
+        skilled = (out & counties.case_county[home]
+                   & (rng.random(n) < w.case_experience_share))
+        t.outbound_industry[skilled] = list(w.industries).index(w.case_industry)
+        t.experience_months[skilled] = rng.integers(36, 121, int(skilled.sum()))
     population = counts * w.persons_per_agent
     counties.population[:] = population
     counties.fiscal_capacity[:] = population * w.fiscal_capacity_per_person
@@ -154,6 +167,9 @@ def _firms(w: WorldConfig, counties: Table, counts: np.ndarray, ind: dict, local
     cum = np.cumsum(weights, axis=1)
     u = rng.random(n) * cum[:, -1]
     industry = (u[:, None] > cum).sum(axis=1).astype(np.int8)
+    if w.case_industry != "none" and w.case_origin_industry_share > 0:
+        at_partner = (county == 0) & (rng.random(n) < w.case_origin_industry_share)
+        industry[at_partner] = list(w.industries).index(w.case_industry)
     t.alive[:n] = True
     t.county[:n] = county
     t.industry[:n] = industry
