@@ -146,7 +146,7 @@ def run_job(cfg) -> dict:
     from omegaconf import OmegaConf
 
     from sim.config import ConfigError, to_config
-    from sim.engine import Simulation
+    from sim.engine import make_simulation
     from sim.results import write_run
 
     try:
@@ -158,7 +158,7 @@ def run_job(cfg) -> dict:
     config_yaml = OmegaConf.to_yaml(cfg, resolve=True)
     label = f"{config.world.name}/{config.policy.name}/{config.shock.name} seed {config.run.seed}"
     start = time.perf_counter()
-    sim = Simulation(config)
+    sim = make_simulation(config)
     sim.run(Progress(label) if config.run.progress else None)
     record = write_run(sim, out_dir, config_yaml, figures=config.run.figures)
     elapsed = time.perf_counter() - start

@@ -30,7 +30,7 @@ EXPORT_INDUSTRIES = ("textile_apparel", "electronics_assembly", "plush_toys", "h
                      "bags_shoes_hats_socks", "musical_instruments")
 REGIONS = ("east", "central", "west")
 KINDS = ("origin", "central", "poverty")
-ENGINES = ("numba",)
+ENGINES = ("numba", "reference")
 KPI_REGIMES = ("count", "reform")
 FUND_ALLOCATIONS = ("core", "even", "need")
 
@@ -344,7 +344,9 @@ class Config:
     shock: ShockConfig = field(default_factory=ShockConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     run: RunConfig = field(default_factory=RunConfig)
-    engine: str = param("numba", choices=ENGINES, doc="step engine")
+    engine: str = param("numba", choices=ENGINES,
+                        doc="numba: the fast kernels; reference: the same rules per agent in "
+                            "plain Python (small worlds)")
 
 
 def register_configs() -> None:

@@ -722,9 +722,18 @@ class Simulation:
         return self.step_index / self.spy
 
 
+def make_simulation(cfg: Config, world: World | None = None) -> Simulation:
+    """The simulation for ``cfg.engine``: the numba engine or the per-agent reference."""
+    if cfg.engine == "reference":
+        from sim.reference import ReferenceSimulation
+
+        return ReferenceSimulation(cfg, world)
+    return Simulation(cfg, world)
+
+
 def run(cfg: Config, progress=None) -> Simulation:
     """Generate the world for ``cfg``, run it to the end and return the simulation."""
-    sim = Simulation(cfg)
+    sim = make_simulation(cfg)
     sim.run(progress)
     return sim
 
