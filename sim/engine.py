@@ -41,7 +41,6 @@ from sim.state import (
     R_EXPIRY,
     R_NONE,
     R_REVIEW,
-    Table,
 )
 from sim.world import DYNAMICS_STREAM, World, generate
 
@@ -94,10 +93,6 @@ class RunRecord:
     industry: list = field(default_factory=list)
 
 
-def _firm_table_copy(table: Table) -> Table:
-    return copy.deepcopy(table)
-
-
 class Simulation:
     """A run of the model on one world.
 
@@ -111,7 +106,7 @@ class Simulation:
         self.world = world if world is not None else generate(cfg)
         w = self.world
         self.counties = w.counties
-        self.firms = _firm_table_copy(w.firms)
+        self.firms = copy.deepcopy(w.firms)
         self.workers = copy.deepcopy(w.workers)
         self.n_firms = w.n_firms
         self.ind = w.industry
@@ -554,6 +549,7 @@ class Simulation:
         targets[use_partner] = self.partner_list[np.minimum(idx, len(self.partner_list) - 1)][
             use_partner]
         if self.resettlement_ids.size:
+            # v >= 0.5 chose a resettlement site; 2v mod 1 is again uniform and picks which.
             r = self.resettlement_ids[(v * 2 % 1 * self.resettlement_ids.size).astype(np.int64)]
             targets[~use_partner] = r[~use_partner]
         ok = targets >= 0
