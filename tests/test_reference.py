@@ -1,0 +1,139 @@
+"""The reference engine (per-agent Python) and the numba engine run the same model.
+
+Both engines step side by side on the teaching world; after every month the firm event log,
+every integer and boolean field of firms and workers (worker statuses included) must be
+identical and every float equal to 1e-9 relative.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import kernels as K
+from sim.engine import Simulation, make_simulation
+from sim.reference import ReferenceSimulation
+from sim.state import STATUS_NAMES
+from tests.conftest import make_config
+
+REPO = Path(__file__).resolve().parent.parent
+KERNEL_LOOPS = ("county_expectations", "firm_plan", "worker_step", "count_employees",
+                "match_local", "worker_tallies", "firm_accounts", "choose_locations",
+                "train_workers", "age_workers")
+ENGINE_ARRAYS = ("infrastructure", "local_finding", "profit_per_capacity",
+                 "package_per_capacity", "workers_per_capacity", "labor_cost_per_capacity",
+                 "fixed_per_capacity", "pool_skill", "county_counts", "seekers", "hires")
+
+
+def _assert_same_state(fast: Simulation, ref: Simulation, when: str) -> None:
+    assert fast.record.events == ref.record.events, f"firm events differ {when}"
+    assert np.array_equal(fast.workers.status, ref.workers.status), f"statuses differ {when}"
+    assert fast.n_firms == ref.n_firms, when
+    for table in ("workers", "firms"):
+        a, b = getattr(fast, table), getattr(ref, table)
+        for spec in a.fields:
+            x, y = getattr(a, spec.name), getattr(b, spec.name)
+            msg = f"{table}.{spec.name} {when}"
+            if x.dtype.kind == "f":
+                np.testing.assert_allclose(y, x, rtol=1e-9, atol=0, err_msg=msg)
+            else:
+                assert np.array_equal(x, y), msg
+    for name in ENGINE_ARRAYS:
+        np.testing.assert_allclose(getattr(ref, name), getattr(fast, name), rtol=1e-9, atol=0,
+                                   err_msg=f"{name} {when}")
+    for name in ("package_budget", "fund_freight", "credit_line", "training_prob",
+                 "revenue_year", "offers"):
+        np.testing.assert_allclose(getattr(ref.gov, name), getattr(fast.gov, name),
+                                   rtol=1e-9, atol=0, err_msg=f"gov.{name} {when}")
+    np.testing.assert_allclose(ref.record.metrics, fast.record.metrics, rtol=1e-9, atol=0,
+                               err_msg=f"metrics {when}")
+
+
+# (policy, shock, seed, years): shocks need runs long enough to reach them (pandemic 2020,
+# sanctions mid-2021, export orders August 2022; the runs start in 2017).
+CASES = [
+    ("baseline", "none", 0, 4),
+    ("baseline", "none", 1, 4),
+    ("baseline", "export_2022", 2, 7),
+    ("kpi_reform", "none", 0, 4),
+    ("kpi_reform", "none", 3, 4),
+    ("kpi_reform", "export_2022", 1, 7),
+    ("policy_mix", "pandemic_2020", 4, 4),
+    ("special_fund_even", "sanctions", 5, 5),
+]
+
+
+@pytest.mark.parametrize(("policy", "shock", "seed", "years"), CASES)
+def test_engines_identical_every_step(policy, shock, seed, years):
+    cfg = make_config("world=teaching", f"policy={policy}", f"shock={shock}",
+                      f"run.seed={seed}", f"run.years={years}")
+    fast, ref = Simulation(cfg), ReferenceSimulation(cfg)
+    _assert_same_state(fast, ref, "after set-up")
+    while fast.step_index < fast.n_steps:
+        fast.step()
+        ref.step()
+        _assert_same_state(fast, ref, f"at step {fast.step_index - 1}")
+    events = fast.events_array()
+    # The comparison is not vacuous: firms entered, moved and closed, and workers moved.
+    assert {0, 1, 2} <= set(events["event"].tolist())
+    assert len(np.unique(fast.workers.status)) == len(STATUS_NAMES)
+
+
+def test_reference_engine_uses_no_kernel_loop(monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the reference engine called a numba kernel loop")
+
+    for name in KERNEL_LOOPS:
+        monkeypatch.setattr(K, name, forbidden)
+    sim = make_simulation(make_config("world=teaching", "engine=reference", "run.years=1"))
+    assert isinstance(sim, ReferenceSimulation)
+    sim.run()
+    assert sim.step_index == 12
+
+
+def test_reference_agents_are_views_onto_the_state():
+    sim = ReferenceSimulation(make_config("world=teaching", "run.years=1"))
+    worker = sim.roster.workers[17]
+    assert worker.status == sim.workers.status[17]
+    worker.skill = 0.5
+    assert sim.workers.skill[17] == 0.5
+    firm = sim.roster.firms[0]
+    assert firm.county == sim.firms.county[0]
+    county = sim.roster.counties[3]
+    assert list(county.residents) == list(range(sim.counties.worker_start[3],
+                                                sim.counties.worker_stop[3]))
+    # Mesa knows the agents: every county, every worker and the firms that are alive.
+    types = {cls.__name__: len(agents) for cls, agents in sim.host.agents_by_type.items()}
+    assert types == {"CountyGovernment": sim.counties.n, "Worker": sim.workers.n,
+                     "Firm": int(sim.firms.alive[: sim.n_firms].sum())}
+
+
+def _cli_run(engine: str, out: Path) -> None:
+    subprocess.run([sys.executable, "-m", "sim", "world=teaching", f"engine={engine}",
+                    "run.years=3", "run.seed=6", "run.figures=false", "run.progress=false",
+                    f"hydra.run.dir={out}"], cwd=REPO, check=True, capture_output=True)
+
+
+def test_cli_reference_engine_writes_the_same_outputs(tmp_path):
+    _cli_run("numba", tmp_path / "numba")
+    _cli_run("reference", tmp_path / "reference")
+    for name in ("timeseries", "firm_events", "firms_end", "industry"):
+        fast = pd.read_parquet(tmp_path / "numba" / f"{name}.parquet").drop(columns="run_id")
+        ref = pd.read_parquet(tmp_path / "reference" / f"{name}.parquet").drop(columns="run_id")
+        assert len(fast) > 0
+        pd.testing.assert_frame_equal(ref, fast, check_exact=False, rtol=1e-9)
+    fast = json.loads((tmp_path / "numba" / "summary.json").read_text())
+    ref = json.loads((tmp_path / "reference" / "summary.json").read_text())
+    assert fast.pop("run_id") != ref.pop("run_id")  # the configs differ in `engine` only
+    assert fast.keys() == ref.keys()
+    for key, value in fast.items():
+        if isinstance(value, float):
+            assert ref[key] == pytest.approx(value, rel=1e-9, nan_ok=True), key
+        else:
+            assert ref[key] == value, key
