@@ -1,0 +1,237 @@
+"""``sim.TransferModel``: the model as a Mesa model, stepped by either engine.
+
+County governments, firms and workers are Mesa agents (``sim.agents``), each a view onto one
+row of the simulation state, so ``model.agents_by_type[Worker]`` and friends always show the
+current state whichever engine moves it:
+
+- ``engine="numba"`` (default): the fast kernels move the arrays; the agents are views;
+- ``engine="reference"``: the agents' own methods move them, one agent at a time.
+
+A :class:`mesa.DataCollector` records model-level indicators (persons and firms) at set-up
+and after every monthly step. The dynamics draw counter-based random numbers from the run's
+seed; the same seed also seeds Mesa's ``model.rng`` and ``model.random``, which the model
+itself does not use (they are there for extensions).
+
+Example:
+    >>> model = TransferModel(world="teaching", policy="kpi_reform", seed=3, years=2)
+    >>> for _ in range(24):
+    ...     model.step()
+    >>> model.datacollector.get_model_vars_dataframe().tail(1)
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import threading
+
+import numpy as np
+import pandas as pd
+
+from sim.agents import CountyGovernment, Firm, Roster, Worker, import_mesa
+from sim.config import KINDS, REGIONS, Config, validate
+from sim.engine import Simulation
+from sim.state import EV_ENTER, EV_EXIT, EV_RELOCATE, HOME, LOCAL, OUTBOUND, OUTBOUND_SEEKING
+
+mesa = import_mesa()
+
+__all__ = ["CountyGovernment", "Firm", "TransferModel", "Worker"]
+
+ORIGIN, CENTRAL, POVERTY = 0, 1, 2
+_COMPOSE_LOCK = threading.Lock()  # Hydra's global state: one composition at a time
+
+
+@functools.lru_cache(maxsize=32)
+def _composed(world: str, policy: str, shock: str, overrides: tuple[str, ...]) -> Config:
+    from sim.cli import _compose
+
+    with _COMPOSE_LOCK:
+        return _compose([f"world={world}", f"policy={policy}", f"shock={shock}",
+                         *overrides])
+
+
+def make_config(world: str = "teaching", policy: str = "baseline", shock: str = "none",
+                overrides: tuple[str, ...] = (), **levers) -> Config:
+    """A validated configuration from presets, Hydra overrides and policy levers.
+
+    Args:
+        world, policy, shock: preset names (``configs/<group>/<name>.yaml``).
+        overrides: further Hydra overrides, e.g. ``("model.search_prob=0.2",)``.
+        **levers: ``PolicyConfig`` fields to set (``None`` leaves the preset's value).
+
+    Raises:
+        sim.config.ConfigError: a lever or override out of range (one line).
+    """
+    cfg = copy.deepcopy(_composed(world, policy, shock, tuple(overrides)))
+    for name, value in levers.items():
+        if value is not None:
+            setattr(cfg.policy, name, value)
+    return validate(cfg)
+
+
+# --- model-level reporters (persons and firms) ------------------------------------------------
+
+def _inland_counts(model) -> np.ndarray:
+    sim = model.sim
+    inland = sim.counties.kind != ORIGIN
+    return sim.county_counts[inland].sum(axis=0) * sim.world.persons_per_agent
+
+
+def _firms_alive(model) -> tuple[np.ndarray, np.ndarray]:
+    sim = model.sim
+    n = sim.n_firms
+    county = sim.firms.county[:n][sim.firms.alive[:n]]
+    return sim.counties.region[county], sim.counties.kind[county]
+
+
+def _last_step_events(model, event: int) -> int:
+    return sum(1 for ev in model.sim._step_events if ev[2] == event)
+
+
+REPORTERS = {
+    "Year": lambda m: m.year,
+    "Local jobs": lambda m: float(_inland_counts(m)[LOCAL]),
+    "Outbound": lambda m: float(_inland_counts(m)[[OUTBOUND, OUTBOUND_SEEKING]].sum()),
+    "Home": lambda m: float(_inland_counts(m)[HOME]),
+    "Poverty-alleviated in local jobs": lambda m: float(
+        m.sim.county_poverty_local.sum() * m.sim.world.persons_per_agent),
+    "Firms east": lambda m: int((_firms_alive(m)[0] == 0).sum()),
+    "Firms central": lambda m: int((_firms_alive(m)[0] == 1).sum()),
+    "Firms west": lambda m: int((_firms_alive(m)[0] == 2).sum()),
+    "Firms in poverty counties": lambda m: int((_firms_alive(m)[1] == POVERTY).sum()),
+    "Entries": lambda m: _last_step_events(m, EV_ENTER),
+    "Exits": lambda m: _last_step_events(m, EV_EXIT),
+    "Relocations": lambda m: _last_step_events(m, EV_RELOCATE),
+    "Subsidies paid": lambda m: float(
+        m.sim.firms.subsidy[: m.sim.n_firms].sum() * m.sim.world.persons_per_agent),
+}
+"""Model-level reporters of the DataCollector: inland (central + poverty county) workers in
+persons, firms alive, and this month's entries, exits, relocations and subsidies (yuan)."""
+
+
+class TransferModel(mesa.Model):
+    """Labor-intensive industrial transfer into poverty-alleviated counties, as a Mesa model.
+
+    Args:
+        world, policy, shock: preset names (``configs/``); ``teaching`` is the small world.
+        engine: ``numba`` (fast kernels) or ``reference`` (per-agent Python, small worlds).
+        seed: the run's seed (``run.seed``); also seeds Mesa's ``rng`` and ``random``.
+        years: length of the run; the model stops (``running = False``) at its end.
+        policy_years: length of attraction packages (years).
+        kpi: county KPI regime, ``count`` or ``reform``.
+        special_fund: national special fund (yuan per year, real national scale).
+        fund_allocation: ``core``, ``even`` or ``need``.
+        training_budget: national training budget (yuan per person-year, poverty counties).
+        credibility: chance a promised subsidy payment is made.
+        overrides: further Hydra overrides, e.g. ``("model.search_prob=0.2",)``.
+        config: a complete configuration; replaces the presets (levers, ``seed``, ``years``
+            and ``engine`` still apply when given).
+        max_worker_agents: above this many workers, worker agents are made on demand
+            (:meth:`worker`) instead of all at once (numba engine only).
+
+    Attributes:
+        sim: the engine (``sim.engine.Simulation`` or ``sim.reference.ReferenceSimulation``).
+        roster: the agents by kind and index (``roster.counties``, ``.firms``, ``.workers``).
+        datacollector: model-level reporters (:data:`REPORTERS`).
+    """
+
+    def __init__(self, world: str = "teaching", policy: str = "baseline", shock: str = "none",
+                 engine: str = "numba", seed: int | None = None, years: int | None = None,
+                 policy_years: float | None = None, kpi: str | None = None,
+                 special_fund: float | None = None, fund_allocation: str | None = None,
+                 training_budget: float | None = None, credibility: float | None = None,
+                 overrides: tuple[str, ...] = (), config: Config | None = None,
+                 max_worker_agents: int = 50_000):
+        levers = {"policy_years": policy_years, "kpi": kpi, "special_fund": special_fund,
+                  "fund_allocation": fund_allocation, "training_budget": training_budget,
+                  "credibility": credibility}
+        if config is None:
+            cfg = make_config(world, policy, shock, tuple(overrides), **levers)
+        else:
+            cfg = copy.deepcopy(config)
+            for name, value in levers.items():
+                if value is not None:
+                    setattr(cfg.policy, name, value)
+        if seed is not None:
+            cfg.run.seed = int(seed)
+        if years is not None:
+            cfg.run.years = int(years)
+        cfg.engine = engine
+        cfg.run.progress = False
+        self.cfg = validate(cfg)
+        super().__init__(rng=self.cfg.run.seed)
+        if engine == "reference":
+            from sim.reference import ReferenceSimulation
+
+            self.sim = ReferenceSimulation(self.cfg, model=self)
+            self.roster = self.sim.roster
+        else:
+            self.sim = Simulation(self.cfg)
+            self.roster = Roster(self, self.sim, max_worker_agents)
+        self.datacollector = mesa.DataCollector(model_reporters=REPORTERS)
+        self.datacollector.collect(self)
+
+    # --- stepping ---------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """One month with the chosen engine; then new firms become agents and data is
+        collected. At the end of the run ``running`` turns False."""
+        if self.sim.step_index >= self.sim.n_steps:
+            self.running = False
+            return
+        self.sim.step()
+        self.roster.sync()
+        self.datacollector.collect(self)
+        self.running = self.sim.step_index < self.sim.n_steps
+
+    # --- views for plots and classroom questions ---------------------------------------------
+
+    @property
+    def year(self) -> float:
+        """Calendar year reached (start of the next month)."""
+        return self.cfg.run.start_year + self.sim.step_index / self.sim.spy
+
+    def worker(self, index: int) -> Worker:
+        """The worker agent ``index`` (made on demand in a large world)."""
+        return self.roster.worker(index)
+
+    def county_frame(self) -> pd.DataFrame:
+        """One row per county: region, kind, flags, distance, and this month's local jobs,
+        residents (persons) and firms alive."""
+        sim = self.sim
+        c = sim.counties
+        ppa = sim.world.persons_per_agent
+        n = sim.n_firms
+        alive = sim.firms.alive[:n]
+        firms = np.bincount(sim.firms.county[:n][alive], minlength=c.n)
+        counts = sim.county_counts
+        return pd.DataFrame({
+            "county": np.arange(c.n),
+            "region": [REGIONS[r] for r in c.region],
+            "kind": [KINDS[k] for k in c.kind],
+            "key_assistance": c.key_assistance.astype(bool),
+            "resettlement_site": c.resettlement_site.astype(bool),
+            "distance_km": c.distance_km,
+            "residents": counts.sum(axis=1) * ppa,
+            "local_jobs": counts[:, LOCAL] * ppa,
+            "firms": firms,
+            "offers_package": sim.gov.offers.astype(bool),
+        })
+
+    def survival(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """Kaplan-Meier survival of transferred firms: spells of firms in poverty counties
+        that began in the run (entry or relocation in; moving away censors).
+
+        Returns:
+            (years since arrival, survival just after each exit time, number of spells).
+        """
+        from sim.results import kaplan_meier, poverty_spells
+
+        ev = self.sim.events_array()
+        events = pd.DataFrame({"firm_id": ev["firm_id"], "step": ev["step"],
+                               "event_code": ev["event"], "county": ev["county"],
+                               "package_months": ev["package_months"]})
+        spells = poverty_spells(events, self.sim.counties.kind, self.sim.step_index)
+        times, surv = kaplan_meier(spells.duration_months.to_numpy(),
+                                   spells.exited.to_numpy())
+        return times / self.sim.spy, surv, len(spells)
