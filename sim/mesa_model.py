@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import functools
 import threading
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -107,6 +108,15 @@ REPORTERS = {
 }
 """Model-level reporters of the DataCollector: inland (central + poverty county) workers in
 persons, firms alive, and this month's entries, exits, relocations and subsidies (yuan)."""
+
+
+class SurvivalCurve(NamedTuple):
+    """A Kaplan-Meier curve: survival just after each exit time (years since arrival)."""
+
+    years: np.ndarray
+    survival: np.ndarray
+    spells: int
+    longest_years: float
 
 
 class TransferModel(mesa.Model):
@@ -218,13 +228,9 @@ class TransferModel(mesa.Model):
             "offers_package": sim.gov.offers.astype(bool),
         })
 
-    def survival(self) -> tuple[np.ndarray, np.ndarray, int]:
+    def survival(self) -> SurvivalCurve:
         """Kaplan-Meier survival of transferred firms: spells of firms in poverty counties
-        that began in the run (entry or relocation in; moving away censors).
-
-        Returns:
-            (years since arrival, survival just after each exit time, number of spells).
-        """
+        that began in the run (entry or relocation in; moving away censors)."""
         from sim.results import kaplan_meier, poverty_spells
 
         ev = self.sim.events_array()
@@ -232,6 +238,7 @@ class TransferModel(mesa.Model):
                                "event_code": ev["event"], "county": ev["county"],
                                "package_months": ev["package_months"]})
         spells = poverty_spells(events, self.sim.counties.kind, self.sim.step_index)
-        times, surv = kaplan_meier(spells.duration_months.to_numpy(),
-                                   spells.exited.to_numpy())
-        return times / self.sim.spy, surv, len(spells)
+        durations = spells.duration_months.to_numpy()
+        times, surv = kaplan_meier(durations, spells.exited.to_numpy())
+        longest = float(durations.max()) / self.sim.spy if len(durations) else 0.0
+        return SurvivalCurve(times / self.sim.spy, surv, len(spells), longest)
