@@ -1,0 +1,244 @@
+"""The classroom demo: the teaching world in the browser (Mesa SolaraViz).
+
+Start it with ``.venv/bin/python -m sim.app`` (or ``.venv/bin/solara run sim/app.py``) and open
+http://localhost:8765. The sidebar holds the levers -- KPI regime, package length, special
+fund and its allocation, training budget, credibility, shock and seed -- which take effect on
+**Reset**, and the Step / play / Reset buttons. The page shows a schematic map of the counties
+from west to east, the workers of inland counties (local jobs, outbound, home), firms by
+region and the Kaplan-Meier survival of transferred firms. Nothing is fetched from the
+network: the map is drawn from the counties' region and distance alone.
+
+Each browser session gets its own model.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import solara
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from sim.agents import import_mesa
+from sim.cli import presets
+from sim.config import FUND_ALLOCATIONS, KINDS
+from sim.mesa_model import TransferModel
+
+import_mesa()  # keeps the multiprocessing start method (see sim.agents)
+from mesa.visualization import SolaraViz  # noqa: E402
+
+TITLE = "Industrial transfer to poverty-alleviated counties"
+REGION_COLOURS = {"east": "#1f77b4", "central": "#ff7f0e", "west": "#2ca02c"}
+DPI = 80
+
+
+class ClassroomModel(TransferModel):
+    """The teaching world with the levers a class plays with, in classroom units.
+
+    Args:
+        kpi_regime: ``count`` (status quo: count new firms) or ``reform`` (the
+            ``kpi_reform`` preset: survival, growth and chain weights, tapered support).
+        package_years: length of attraction packages (years).
+        special_fund_bn: national special fund (billion yuan per year).
+        fund_allocation: ``core`` (key-assistance counties and resettlement sites), ``even``
+            or ``need``.
+        training_budget: national training budget (yuan per person-year, poverty counties).
+        credibility: chance a promised subsidy payment is made.
+        shock: shock preset (``none``, ``export_2022``, ``pandemic_2020``, ``sanctions``).
+        seed: the run's seed.
+        years: length of the run.
+        engine: ``numba`` or ``reference``.
+    """
+
+    def __init__(self, kpi_regime: str = "count", package_years: int = 3,
+                 special_fund_bn: float = 0.0, fund_allocation: str = "core",
+                 training_budget: float = 0.0, credibility: float = 0.85, shock: str = "none",
+                 seed: int = 0, years: int = 20, engine: str = "numba"):
+        super().__init__(world="teaching",
+                         policy="kpi_reform" if kpi_regime == "reform" else "baseline",
+                         shock=shock, engine=engine, seed=int(seed), years=int(years),
+                         policy_years=float(package_years),
+                         special_fund=float(special_fund_bn) * 1e9,
+                         fund_allocation=fund_allocation,
+                         training_budget=float(training_budget),
+                         credibility=float(credibility))
+
+
+MODEL_PARAMS = {
+    "kpi_regime": {"type": "Select", "value": "count", "values": ["count", "reform"],
+                   "label": "KPI regime"},
+    "package_years": {"type": "SliderInt", "value": 3, "min": 0, "max": 8, "step": 1,
+                      "label": "Package length (years)"},
+    "special_fund_bn": {"type": "SliderInt", "value": 0, "min": 0, "max": 100, "step": 10,
+                        "label": "Special fund (bn yuan/year)"},
+    "fund_allocation": {"type": "Select", "value": "core", "values": list(FUND_ALLOCATIONS),
+                        "label": "Fund allocation"},
+    "training_budget": {"type": "SliderInt", "value": 0, "min": 0, "max": 1000, "step": 50,
+                        "label": "Training budget (yuan/person-year)"},
+    "credibility": {"type": "SliderFloat", "value": 0.85, "min": 0.0, "max": 1.0,
+                    "step": 0.05, "label": "Credibility of promises"},
+    "shock": {"type": "Select", "value": "none", "values": presets("shock"), "label": "Shock"},
+    "seed": {"type": "SliderInt", "value": 0, "min": 0, "max": 20, "step": 1, "label": "Seed"},
+}
+
+
+# --- figures (plain matplotlib Figures: no pyplot state shared between sessions) -------------
+
+def map_figure(model: TransferModel) -> Figure:
+    """Counties from west (left) to east (right) by distance to the eastern hub, one row per
+    county kind; colour = share of residents in local jobs, size and number = firms."""
+    counties = model.county_frame()
+    fig = Figure(figsize=(6.4, 3.6), dpi=DPI)
+    ax = fig.add_axes((0.13, 0.15, 0.72, 0.75))
+    colour_axis = fig.add_axes((0.87, 0.15, 0.025, 0.75))
+    x = -counties.distance_km.to_numpy()
+    row = np.array([KINDS.index(k) for k in counties.kind])
+    y = (2 - row) + 0.22 * ((counties.county.to_numpy() * 7) % 5 - 2) / 2
+    share = counties.local_jobs / counties.residents.clip(lower=1)
+    size = 80 + 45 * counties.firms
+    for resettlement, marker in ((False, "o"), (True, "s")):
+        sel = (counties.resettlement_site == resettlement).to_numpy()
+        points = ax.scatter(x[sel], y[sel], c=share[sel], s=size[sel], marker=marker,
+                            cmap="YlGn", vmin=0.0, vmax=0.6,
+                            edgecolors=np.where(counties.key_assistance[sel], "black", "grey"),
+                            linewidths=np.where(counties.key_assistance[sel], 2.0, 0.6))
+    for xi, yi, n in zip(x, y, counties.firms, strict=True):
+        ax.annotate(str(n), (xi, yi), ha="center", va="center", fontsize=7)
+    for region, colour in REGION_COLOURS.items():
+        sel = (counties.region == region).to_numpy()
+        if sel.any():
+            ax.axvspan(x[sel].min() - 40, x[sel].max() + 40, color=colour, alpha=0.08, lw=0)
+            ax.text(x[sel].mean(), 2.55, region, ha="center", color=colour, fontsize=9)
+    fig.colorbar(points, cax=colour_axis, label="share in local jobs")
+    ax.set_yticks([2, 1, 0], ["origin", "central", "poverty"])
+    ax.set_ylim(-0.6, 2.8)
+    ax.set_xlabel("west ←   km from the eastern hub   → east")
+    ax.set_title(f"Counties in {model.year:.1f} (number = firms; square = resettlement "
+                 "site; bold = key assistance)", fontsize=9)
+    return fig
+
+
+def _run_years(model: TransferModel) -> tuple[float, float]:
+    start = model.cfg.run.start_year
+    return start, start + model.cfg.run.years
+
+
+def _year_axis(ax) -> None:
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def workers_figure(model: TransferModel) -> Figure:
+    """Inland workers (central and poverty counties) by where they work."""
+    data = model.datacollector.get_model_vars_dataframe()
+    fig = Figure(figsize=(6.4, 3.4), dpi=DPI)
+    fig.subplots_adjust(left=0.11, right=0.97, bottom=0.15, top=0.9)
+    ax = fig.subplots()
+    for column in ("Local jobs", "Outbound", "Home", "Poverty-alleviated in local jobs"):
+        ax.plot(data["Year"], data[column] / 1e3, label=column)
+    ax.set(xlabel="year", ylabel="thousand persons", title="Inland workers",
+           xlim=_run_years(model))
+    ax.legend(fontsize=7, loc="center left")
+    _year_axis(ax)
+    return fig
+
+
+def firms_figure(model: TransferModel) -> Figure:
+    """Firms alive by region, and those in poverty counties."""
+    data = model.datacollector.get_model_vars_dataframe()
+    fig = Figure(figsize=(6.4, 3.4), dpi=DPI)
+    fig.subplots_adjust(left=0.11, right=0.97, bottom=0.15, top=0.9)
+    ax = fig.subplots()
+    for region, colour in REGION_COLOURS.items():
+        ax.plot(data["Year"], data[f"Firms {region}"], color=colour, label=region)
+    ax.plot(data["Year"], data["Firms in poverty counties"], color="black", ls="--",
+            label="in poverty counties")
+    ax.set(xlabel="year", ylabel="firms alive", title="Firms by region", xlim=_run_years(model))
+    ax.legend(fontsize=7, loc="upper left")
+    _year_axis(ax)
+    return fig
+
+
+def survival_figure(model: TransferModel) -> Figure:
+    """Kaplan-Meier survival of firm spells in poverty counties that began in the run."""
+    curve = model.survival()
+    n_spells = curve.spells
+    fig = Figure(figsize=(6.4, 3.4), dpi=DPI)
+    fig.subplots_adjust(left=0.11, right=0.97, bottom=0.15, top=0.9)
+    ax = fig.subplots()
+    if n_spells:
+        x = np.concatenate([[0.0], curve.years, [curve.longest_years]])
+        last = curve.survival[-1] if curve.survival.size else 1.0
+        y = np.concatenate([[1.0], curve.survival, [last]])
+        ax.step(x, y, where="post", color="tab:red")
+    horizon = max(model.sim.step_index / model.sim.spy, 1.0)
+    ax.set(xlim=(0, horizon), ylim=(0, 1.05), xlabel="years since arrival",
+           ylabel="share still operating",
+           title=f"Survival of transferred firms ({n_spells} arrivals)")
+    if n_spells == 0:
+        ax.text(0.5 * horizon, 0.5, "no firm has arrived in a poverty county yet",
+                ha="center", fontsize=9)
+    elif model.cfg.policy.policy_years > 0:
+        ax.axvline(model.cfg.policy.policy_years, color="grey", ls=":", lw=1)
+        ax.text(model.cfg.policy.policy_years, 0.05, " package expires", color="grey",
+                fontsize=8)
+    return fig
+
+
+def _figure(fig: Figure, css_class: str):
+    return solara.Column(classes=[css_class],
+                         children=[solara.FigureMatplotlib(fig, format="png")])
+
+
+def CountyMap(model):  # noqa: N802  (a Solara component function)
+    """The schematic map with a one-line description of the run above it."""
+    p = model.cfg.policy
+    caption = (f"**{model.year:.2f}** · policy `{p.name}` (KPI {p.kpi}) · package "
+               f"{p.policy_years:g} y · fund {p.special_fund / 1e9:g} bn ({p.fund_allocation})"
+               f" · training {p.training_budget:g} · credibility {p.credibility:g} · shock "
+               f"`{model.cfg.shock.name}` · seed {model.cfg.run.seed} (levers apply on Reset)")
+    return solara.Column(classes=["tsim-map"], children=[
+        solara.Markdown(caption, style={"font-size": "0.8em"}),
+        solara.FigureMatplotlib(map_figure(model), format="png")])
+
+
+def WorkersPlot(model):  # noqa: N802
+    return _figure(workers_figure(model), "tsim-workers")
+
+
+def FirmsPlot(model):  # noqa: N802
+    return _figure(firms_figure(model), "tsim-firms")
+
+
+def SurvivalPlot(model):  # noqa: N802
+    return _figure(survival_figure(model), "tsim-survival")
+
+
+COMPONENTS = [CountyMap, WorkersPlot, FirmsPlot, SurvivalPlot]
+
+
+@solara.component
+def Page():
+    """The app: one model per browser session."""
+    model = solara.use_memo(ClassroomModel, [])
+    return SolaraViz(model, components=COMPONENTS, model_params=MODEL_PARAMS, name=TITLE,
+                     play_interval=100)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m sim.app [--port N] [--host H] [solara run options]``: serve the app."""
+    import os
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--port" not in args:
+        args += ["--port", "8765"]
+    if "--host" not in args:
+        args += ["--host", "127.0.0.1"]
+    cmd = [sys.executable, "-m", "solara", "run", str(Path(__file__).resolve()),
+           "--production", "--no-open", *args]
+    os.execv(sys.executable, cmd)
+
+
+if __name__ == "__main__" and "solara.server.server" not in sys.modules:
+    main()  # `python -m sim.app`; solara itself also runs this file as __main__
