@@ -293,7 +293,7 @@ class Worker(_View):
         self.employer = -1
         self.seeking = False
         self.experience_months = 0
-        self.female = uniform(seed, t, w, P_DEMOGRAPHY) < 0.5
+        self.female = uniform(seed, t, w, P_DEMOGRAPHY) < sim.cfg.world.female_share
         world = sim.cfg.world
         p_care = world.care_share_female if self.female else world.care_share_male
         self.care = uniform(seed, t, w, P_DEMOGRAPHY + 100) < 0.6 * p_care
@@ -392,7 +392,11 @@ class Firm(_View):
             self.orders = 0.0
         elif parent >= 0:
             firms = sim.firms
-            self.orders = firms.orders[parent] * self.capacity / firms.capacity[parent]
+            region = sim.counties.region
+            # ...adjusted for shocks specific to the workshop's region (e.g. sanctions).
+            self.orders = (firms.orders[parent] * self.capacity / firms.capacity[parent]
+                           * env.demand[region[c], i]
+                           / env.demand[region[firms.county[parent]], i])
         else:
             noise = math.exp(m.order_noise * normal(sim.seed, t, f, P_ORDERS)
                              - 0.5 * m.order_noise * m.order_noise)
@@ -446,7 +450,7 @@ class Firm(_View):
                 paid += due
         # Special-fund freight/power subsidy: a share of logistics, while the fund lasts.
         if gov.fund_freight[c] > 0.0:
-            fund_due = min(0.5 * logistics, gov.fund_freight[c])
+            fund_due = min(p.fund_freight_share * logistics, gov.fund_freight[c])
             gov.fund_freight[c] -= fund_due
             paid += fund_due
         self.revenue = revenue
@@ -458,13 +462,15 @@ class Firm(_View):
             margin = (revenue - costs + paid) / revenue
             self.capacity = min(float(sim.cfg.world.max_firm_size_agents),
                                 max(1.0, capacity * (1.0 + m.investment_rate * margin)))
-        # Owners take out cash beyond a reserve.
+        # Owners take this month's profit out when cash exceeds a reserve (launch capital stays).
         reserve = m.cash_reserve_months * (costs - revenue * materials)
-        if self.cash > reserve:
-            self.cash = reserve
-        # Below the buffer (credit line and relocation loan) and losing money: a bad month.
+        flow = revenue - costs + paid
+        if self.cash > reserve and flow > 0.0:
+            self.cash -= min(self.cash - reserve, flow)
+        # Below the buffer (credit line and relocation loan) and losing money, or without any
+        # business at all: a bad month.
         buffer = -gov.credit_line[c] * self.capacity - self.relocation_debt
-        if self.cash < buffer and revenue - costs + paid < 0.0:
+        if (self.cash < buffer and revenue - costs + paid < 0.0) or revenue <= 0.0:
             self.months_below_buffer += 1
         else:
             self.months_below_buffer = 0
@@ -494,12 +500,14 @@ class Firm(_View):
         return choose_county(
             self.sim, t, env, purpose, labor_available, decider=self.index,
             industry=self.industry, capacity=self.capacity, efficiency=self.efficiency,
-            current=self.county, months_left=self.subsidy_months_left,
+            own_workers=self.employees, current=self.county,
+            months_left=self.subsidy_months_left,
             origin=self.origin_county, package_share=self.package_share, outside_option=False)
 
 
 def choose_county(sim, t: int, env, purpose: int, labor_available, *, decider: int,
-                  industry: int, capacity: float, efficiency: float, current: int,
+                  industry: int, capacity: float, efficiency: float, own_workers: float,
+                  current: int,
                   months_left: int, origin: int, package_share: float,
                   outside_option: bool) -> int:
     """Multinomial-logit location choice of one firm or entrant (McFadden; Carlton 1983).
@@ -537,7 +545,7 @@ def choose_county(sim, t: int, env, purpose: int, labor_available, *, decider: i
     offering = np.flatnonzero(sim.gov.offers)
     if offering.size > 0:
         for r in range(m.location_candidates):
-            u = uniform(seed, t, decider * 64 + r, purpose + 200)
+            u = uniform(seed, t, decider * 128 + r, purpose + 200)
             candidate = offering[int(u * offering.size)]
             if candidate not in options:
                 options.append(candidate)
@@ -548,8 +556,10 @@ def choose_county(sim, t: int, env, purpose: int, labor_available, *, decider: i
         if c < 0:
             continue
         # Workers are short: the unfilled share earns nothing and still pays fixed costs.
+        # The firm's own workers are available where it already is.
         needed = cap * sim.workers_per_capacity[c, i] / efficiency
-        fill = 1.0 if needed <= labor_available[c] else labor_available[c] / needed
+        available = labor_available[c] + (own_workers if c == current else 0.0)
+        fill = 1.0 if needed <= available else available / needed
         own_profit = (sim.profit_per_capacity[c, i]
                       + sim.labor_cost_per_capacity[c, i] * (1.0 - 1.0 / efficiency))
         fixed = sim.fixed_per_capacity[c, i]
@@ -619,7 +629,7 @@ class CountyGovernment(_View):
                                     m.agglomeration_reference, sim.chain_present[c, i],
                                     m.chain_productivity_bonus, ind["resource_affinity"][i],
                                     sim.world.local_resource[c, i])
-            revenue = env.reference_productivity[i]
+            revenue = env.reference_productivity[i] * env.demand[self.region, i]
             workers_needed = revenue / lp
             sim.workers_per_capacity[c, i] = workers_needed
             sim.labor_cost_per_capacity[c, i] = workers_needed * wage

@@ -179,7 +179,7 @@ class PolicyConfig:
     freight_subsidy: float = param(0.5, "share of logistics", 0, 1)
     central_packages: bool = param(True, doc="non-poor inland counties also offer packages")
     taper_years: float = param(0.0, "years", 0, 50,
-                               doc="support after expiry at taper_share (reform KPI)")
+                               doc="support after expiry at taper_share (reform KPI only)")
     taper_share: float = param(0.5, "share", 0, 1)
     unmatched_package_share: float = param(0.5, "share", 0, 1,
                                            doc="reform KPI: package share offered to entrants "
@@ -215,6 +215,9 @@ class PolicyConfig:
                                        doc="fund use: infrastructure and standard factories")
     fund_training: float = param(0.3, "share", 0, 1, doc="fund use: vocational training")
     fund_freight: float = param(0.2, "share", 0, 1, doc="fund use: freight/power subsidies")
+    fund_freight_share: float = param(0.5, "share of logistics", 0, 1,
+                                      doc="share of a firm's logistics cost the fund's "
+                                          "freight/power money pays")
     fund_credit: float = param(0.1, "share", 0, 1,
                                doc="fund use: credit risk compensation (borrowing in shocks)")
     credit_leverage: float = param(5.0, "yuan credit/yuan", 0, 100,
@@ -294,22 +297,25 @@ class ModelConfig:
     chain_productivity_bonus: float = param(0.1, "share", 0, 1)
     agglomeration_reference: float = param(20.0, "agents", 1, 1e9)
     order_noise: float = param(0.08, "log sd/month", 0, 2)
-    exit_patience: int = param(6, "months", 1, 240,
+    exit_patience: int = param(4, "months", 1, 240,
                                doc="months with cash below buffer before exit")
-    ramp_up_months: int = param(12, "months", 0, 240,
+    ramp_up_months: int = param(18, "months", 0, 240,
                                 doc="no cash exit in a plant's first months in a county")
     exit_hazard: float = param(0.0015, "1/month", 0, 1, doc="idiosyncratic exit hazard")
-    initial_cash_months: float = param(4.0, "months of costs", 0, 120)
+    initial_cash_months: float = param(6.0, "months of costs", 0, 120,
+                                       doc="launch capital of a new firm")
     investment_rate: float = param(0.1, "capacity growth per unit margin per month", 0, 10,
                                    doc="firms grow capacity with their profit margin (incl. "
                                        "subsidy) and shrink on losses")
-    cash_reserve_months: float = param(6.0, "months of costs", 0, 1000,
+    cash_reserve_months: float = param(1.0, "months of costs", 0, 1000,
                                        doc="cash above this reserve is paid out to owners")
     location_candidates: int = param(6, "counties", 1, 100)
     location_horizon: float = param(60.0, "months", 1, 600)
     location_temperature: float = param(0.5, "months of revenue", 1e-3, 1e6)
-    relocation_cost_factor: float = param(1.0, "multiplier", 0, 100,
-                                          doc="times the industry's relocation cost")
+    relocation_cost_factor: float = param(3.0, "multiplier", 0, 100,
+                                          doc="times the industry's relocation cost (3: hand-"
+                                              "tuned so firms move ~3 %/year and 5-year "
+                                              "survival is ~0.7, SAIC 2013)")
     birth_rate: float = param(0.07, "1/year per origin firm", 0, 10)
     mobile_entry_rate: float = param(0.05, "1/year per origin firm", 0, 10,
                                      doc="entrants choosing where to locate")

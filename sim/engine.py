@@ -136,7 +136,9 @@ class Simulation:
         self.labor_cost_per_capacity = np.zeros((n_c, self.n_ind))
         self.fixed_per_capacity = np.zeros((n_c, self.n_ind))
         self.package_months = int(round(cfg.policy.policy_years * self.spy))
-        self.taper_months = int(round(cfg.policy.taper_years * self.spy))
+        # Tapered support after expiry is part of the reform KPI only ("nothing after expiry").
+        self.taper_months = (int(round(cfg.policy.taper_years * self.spy))
+                             if cfg.policy.kpi == "reform" else 0)
         kind = self.counties.kind
         self.origin_ids = np.flatnonzero(kind == ORIGIN)
         self.resettlement_ids = np.flatnonzero(self.counties.resettlement_site)
@@ -260,7 +262,7 @@ class Simulation:
         if t > 0:
             K.age_workers(w.n, w.age, w.status, w.employer, w.skill, w.care, w.female, w.seeking,
                           w.experience_months, w.home_county, c.kind, self.skill_mean_by_kind,
-                          m.retirement_age, cfg.world.care_share_female,
+                          m.retirement_age, cfg.world.female_share, cfg.world.care_share_female,
                           cfg.world.care_share_male, self.seed, t)
         eligible = self.county_counts[:, LOCAL] + self.seekers  # order-based training
         typical_package = (12 * cfg.policy.wage_subsidy
@@ -304,7 +306,9 @@ class Simulation:
         self.industry_employment = emp.reshape(self.counties.n, self.n_ind)
         present = (self.industry_employment > 0).astype(float)
         self.chain_present = ((present @ self.ind["chain"]) > 0).astype(float)
-        self.pool_skill = self.county_skill_sum / np.maximum(self.residents, 1)
+        pool = self.county_counts[:, 0] + self.county_counts[:, LOCAL]
+        self.pool_skill = np.where(pool > 0, self.county_skill_sum / np.maximum(pool, 1),
+                                   self.skill_mean_by_kind[self.counties.kind])
 
     def _expectations(self, env: Environment) -> None:
         cfg = self.cfg
@@ -312,7 +316,8 @@ class Simulation:
         p = cfg.policy
         c = self.counties
         K.county_expectations(
-            env.wage, env.min_wage, env.rent, self.infrastructure, c.distance_km, self.pool_skill,
+            env.wage, env.min_wage, env.rent, self.infrastructure, c.distance_km, c.region,
+            env.demand, self.pool_skill,
             self.industry_employment, self.chain_present, self.world.local_resource,
             env.output_per_worker, env.reference_productivity, self.ind["materials_share"],
             self.ind["skill_requirement"],
@@ -345,7 +350,8 @@ class Simulation:
         if ids.size == 0:
             return ids
         current = f.county[ids].astype(np.int64)
-        chosen = self._choose(ids, f.industry[ids], f.capacity[ids], f.efficiency[ids], current,
+        chosen = self._choose(ids, f.industry[ids], f.capacity[ids], f.efficiency[ids],
+                              f.employees[ids], current,
                               f.subsidy_months_left[ids], f.origin_county[ids],
                               f.package_share[ids], False, t, K.P_LOCATION, env)
         move = chosen != current
@@ -353,18 +359,20 @@ class Simulation:
         reasons = np.where(at_expiry[movers], R_EXPIRY, R_REVIEW)
         for fid, dest, reason in zip(movers, chosen[move], reasons, strict=True):
             source = int(f.county[fid])
+            tenure = int(f.months_in_county[fid])
             self._relocate(fid, int(dest), env)
-            self._log(t, fid, EV_RELOCATE, reason, from_county=source)
+            self._log(t, fid, EV_RELOCATE, reason, from_county=source, tenure=tenure)
         return movers
 
-    def _choose(self, ids, industry, capacity, efficiency, current, months_left, origin,
-                package_share, outside_option, t, purpose, env):
+    def _choose(self, ids, industry, capacity, efficiency, own_workers, current, months_left,
+                origin, package_share, outside_option, t, purpose, env):
         m = self.cfg.model
         chosen = np.empty(len(ids), dtype=np.int64)
         revenue = capacity * env.reference_productivity[industry]
         offering = np.flatnonzero(self.gov.offers).astype(np.int64)
         K.choose_locations(len(ids), np.asarray(ids, dtype=np.int64), industry.astype(np.int64),
-                           capacity.astype(float), efficiency.astype(float), revenue,
+                           capacity.astype(float), efficiency.astype(float),
+                           own_workers.astype(float), revenue,
                            current.astype(np.int64),
                            months_left.astype(np.int64), origin.astype(np.int64),
                            package_share.astype(float), outside_option, self.profit_per_capacity,
@@ -498,7 +506,7 @@ class Simulation:
             ids = np.arange(n_mobile, dtype=np.int64) + (t % 1024) * 4096
             capacity = self._capacity(productivity[nb:], industry[nb:])
             chosen = self._choose(ids, industry[nb:], capacity, efficiency[nb:],
-                                  np.full(n_mobile, -1),
+                                  np.zeros(n_mobile), np.full(n_mobile, -1),
                                   np.zeros(n_mobile), mobile_origin, np.ones(n_mobile), True, t,
                                   K.P_CANDIDATE, env)
             enter = chosen >= 0
@@ -633,18 +641,20 @@ class Simulation:
             m.infra_logistics_discount, m.chain_logistics_discount, env.logistics,
             p.rent_waiver, p.wage_subsidy, p.freight_subsidy, p.credibility, self.taper_months,
             p.taper_share, m.cash_reserve_months, m.investment_rate,
-            float(self.cfg.world.max_firm_size_agents), self.seed, t)
+            float(self.cfg.world.max_firm_size_agents), p.fund_freight_share, self.seed, t)
         n = self.n_firms
         self.gov.revenue_year += np.bincount(f.county[:n], weights=f.revenue[:n],
                                              minlength=c.n)
 
     # --- records ------------------------------------------------------------------------------
 
-    def _log(self, t, fid, event, reason, from_county=-1):
+    def _log(self, t, fid, event, reason, from_county=-1, tenure=None):
+        """Append an event; a move records its tenure in the county it left."""
         f = self.firms
+        months = int(f.months_in_county[fid]) if tenure is None else tenure
         self._step_events.append((t, int(fid), event, int(f.county[fid]), int(from_county),
                                   int(f.industry[fid]), int(f.age_months[fid]),
-                                  int(f.months_in_county[fid]), int(f.package_months[fid]),
+                                  months, int(f.package_months[fid]),
                                   bool(f.subsidy_months_left[fid] > 0
                                        or f.taper_months_left[fid] > 0),
                                   int(reason), int(f.entry_kind[fid])))

@@ -108,7 +108,8 @@ def logit_pick(values, n, temperature, u):
 
 @njit(cache=True)
 def county_expectations(county_wage, county_min_wage, county_rent, county_infra, county_distance,
-                        pool_skill, industry_employment, chain_present, local_resource,
+                        county_region, demand, pool_skill, industry_employment, chain_present,
+                        local_resource,
                         output_per_worker, reference_productivity, materials_share,
                         skill_requirement, input_share, output_share, agglomeration_elasticity,
                         resource_affinity, capital_per_worker, agglomeration_reference,
@@ -130,7 +131,7 @@ def county_expectations(county_wage, county_min_wage, county_rent, county_infra,
                                     agglomeration_elasticity[i], agglomeration_reference,
                                     chain_present[c, i], chain_bonus, resource_affinity[i],
                                     local_resource[c, i])
-            revenue = reference_productivity[i]
+            revenue = reference_productivity[i] * demand[county_region[c], i]
             workers_needed = revenue / lp
             workers_per_capacity[c, i] = workers_needed
             labor_cost_per_capacity[c, i] = workers_needed * wage
@@ -193,7 +194,9 @@ def firm_plan(n_firms, alive, county, industry, efficiency, capacity, parent, em
         if orphan:
             orders[f] = 0.0
         elif p >= 0:
-            orders[f] = orders[p] * capacity[f] / capacity[p]
+            # ...adjusted for shocks specific to the workshop's region (e.g. sanctions).
+            orders[f] = (orders[p] * capacity[f] / capacity[p]
+                         * demand[county_region[c], i] / demand[county_region[county[p]], i])
         else:
             noise = math.exp(order_noise * normal(seed, step, f, P_ORDERS)
                              - 0.5 * order_noise * order_noise)
@@ -398,7 +401,8 @@ def worker_tallies(n_workers, status, employer, skill, home_county, poverty_alle
                    county_counts, county_skill_sum, county_wage_local, county_poverty_local):
     """Per-firm payroll and per-county head counts in one pass over workers.
 
-    ``county_counts[c, s]`` counts workers of status ``s`` living in county ``c``.
+    ``county_counts[c, s]`` counts workers of status ``s`` living in county ``c``;
+    ``county_skill_sum`` sums the skill of the local labour pool (at home or in local jobs).
     """
     firm_skill_sum[:] = 0.0
     firm_wage_bill[:] = 0.0
@@ -411,7 +415,8 @@ def worker_tallies(n_workers, status, employer, skill, home_county, poverty_alle
         c = home_county[w]
         st = status[w]
         county_counts[c, st] += 1
-        county_skill_sum[c] += skill[w]
+        if st == HOME or st == LOCAL:  # the local labour pool
+            county_skill_sum[c] += skill[w]
         if st == LOCAL:
             f = employer[w]
             wage = worker_wage(county_wage[c], county_min_wage[c], skill[w])
@@ -433,7 +438,7 @@ def firm_accounts(n_firms, alive, county, industry, capacity, employees, orders,
                   input_share, output_share, capital_per_worker, freight_rate, infra_discount,
                   chain_discount, logistics_multiplier, rent_waiver, wage_subsidy,
                   freight_subsidy, credibility, taper_months, taper_share, cash_reserve_months,
-                  investment_rate, max_capacity, seed, step):
+                  investment_rate, max_capacity, fund_freight_share, seed, step):
     """Revenue, costs, subsidy (paid with probability ``credibility`` from the county budget),
     cash and the below-buffer counter; ages and package clocks advance.
 
@@ -467,9 +472,10 @@ def firm_accounts(n_firms, alive, county, industry, capacity, employees, orders,
             if uniform(seed, step, f, P_CREDIBILITY) < credibility and county_budget[c] >= due:
                 county_budget[c] -= due
                 paid += due
-        # Special-fund freight/power subsidy: a share of logistics, while the fund lasts.
+        # Special-fund freight/power subsidy: a share of logistics, while the county's fund
+        # money lasts (paid in firm-index order: deterministic, first come first served).
         if county_fund_freight[c] > 0.0:
-            fund_due = min(0.5 * logistics, county_fund_freight[c])
+            fund_due = min(fund_freight_share * logistics, county_fund_freight[c])
             county_fund_freight[c] -= fund_due
             paid += fund_due
         revenue[f] = rev
@@ -481,14 +487,17 @@ def firm_accounts(n_firms, alive, county, industry, capacity, employees, orders,
             margin = (rev - costs + paid) / rev
             capacity[f] = min(max_capacity, max(1.0, capacity[f] * (1.0 + investment_rate
                                                                     * margin)))
-        # Owners take out cash beyond a reserve: firms cannot hoard package money forever.
+        # Owners take this month's profit out when cash exceeds a reserve: firms cannot hoard
+        # package money forever, but launch capital stays in the firm.
         reserve = cash_reserve_months * (costs - rev * materials_share[i])
-        if cash[f] > reserve:
-            cash[f] = reserve
+        flow = rev - costs + paid
+        if cash[f] > reserve and flow > 0.0:
+            cash[f] -= min(cash[f] - reserve, flow)
         # A firm in debt beyond its credit line survives while it earns its way out; it counts
-        # towards exit only in months when it is below the buffer and losing money.
+        # towards exit only in months when it is below the buffer and losing money, or when it
+        # has no business at all (a workshop whose parent died keeps no zombie shell).
         buffer = -county_credit_line[c] * capacity[f] - relocation_debt[f]
-        if cash[f] < buffer and rev - costs + paid < 0.0:
+        if (cash[f] < buffer and rev - costs + paid < 0.0) or rev <= 0.0:
             months_below_buffer[f] += 1
         else:
             months_below_buffer[f] = 0
@@ -508,8 +517,8 @@ def firm_accounts(n_firms, alive, county, industry, capacity, employees, orders,
 # --- location choice: reviews of incumbents and entrants' choices --------------------------
 
 @njit(cache=True)
-def choose_locations(n, ids, industry, capacity, efficiency, monthly_revenue, current,
-                     months_left,
+def choose_locations(n, ids, industry, capacity, efficiency, own_workers, monthly_revenue,
+                     current, months_left,
                      origin, package_share, outside_option, profit_per_capacity,
                      package_per_capacity, workers_per_capacity, labor_cost_per_capacity,
                      fixed_per_capacity, labor_available, county_offers, offering,
@@ -520,7 +529,8 @@ def choose_locations(n, ids, industry, capacity, efficiency, monthly_revenue, cu
 
     Each decider compares its current county (if any; no move cost, its remaining package),
     its origin county, a county paired with its origin (east-west partner) and
-    ``n_candidates`` counties drawn from those offering packages. The value of a county is
+    ``n_candidates`` counties drawn from those offering packages (its own workers count as
+    available labour where it is). The value of a county is
     ``horizon`` months of expected profit plus the expected package value over its window,
     minus a one-off relocation cost, in months of revenue. Entrants also have an outside
     option (value 0: do not enter). ``chosen[k]`` is the county, or -1 for the outside option.
@@ -555,7 +565,7 @@ def choose_locations(n, ids, industry, capacity, efficiency, monthly_revenue, cu
                 m += 1
         if offering.shape[0] > 0:
             for r in range(n_candidates):
-                cand = offering[int(uniform(seed, step, uid * 64 + r, purpose + 200)
+                cand = offering[int(uniform(seed, step, uid * 128 + r, purpose + 200)
                                     * offering.shape[0])]
                 dup = False
                 for q in range(m):
@@ -573,7 +583,8 @@ def choose_locations(n, ids, industry, capacity, efficiency, monthly_revenue, cu
             # earns nothing and still pays its fixed costs (rent and capital).
             # The firm knows its own efficiency: an efficient firm needs fewer workers.
             needed = cap * workers_per_capacity[c, i] / efficiency[k]
-            fill = 1.0 if needed <= labor_available[c] else labor_available[c] / needed
+            available = labor_available[c] + (own_workers[k] if c == cur else 0.0)
+            fill = 1.0 if needed <= available else available / needed
             own_profit = (profit_per_capacity[c, i]
                           + labor_cost_per_capacity[c, i] * (1.0 - 1.0 / efficiency[k]))
             value = horizon * cap * (fill * (own_profit + fixed_per_capacity[c, i])
@@ -615,7 +626,7 @@ def train_workers(n_workers, status, seeking, skill, home_county, county_trainin
 @njit(cache=True)
 def age_workers(n_workers, age, status, employer, skill, care, female, seeking,
                 experience_months, home_county, county_kind, skill_mean_by_kind,
-                retirement_age, care_share_female, care_share_male, seed, step):
+                retirement_age, female_share, care_share_female, care_share_male, seed, step):
     """Workers age a year; retirees are replaced by 16-year-old entrants in the same county.
 
     Returns:
@@ -632,7 +643,7 @@ def age_workers(n_workers, age, status, employer, skill, care, female, seeking,
         employer[w] = -1
         seeking[w] = False
         experience_months[w] = 0
-        female[w] = uniform(seed, step, w, P_DEMOGRAPHY) < 0.5
+        female[w] = uniform(seed, step, w, P_DEMOGRAPHY) < female_share
         p_care = care_share_female if female[w] else care_share_male
         care[w] = uniform(seed, step, w, P_DEMOGRAPHY + 100) < 0.6 * p_care
         mean = skill_mean_by_kind[county_kind[home_county[w]]]

@@ -123,17 +123,19 @@ class ReferenceSimulation(Simulation):
                 moves.append((firm, dest, reason))
         for firm, dest, reason in moves:
             source = int(firm.county)
+            tenure = int(firm.months_in_county)
             self._relocate(firm.index, dest, env)
-            self._log(t, firm.index, EV_RELOCATE, reason, from_county=source)
+            self._log(t, firm.index, EV_RELOCATE, reason, from_county=source, tenure=tenure)
         return np.array([firm.index for firm, _, _ in moves], dtype=np.int64)
 
-    def _choose(self, ids, industry, capacity, efficiency, current, months_left, origin,
-                package_share, outside_option, t, purpose, env):
+    def _choose(self, ids, industry, capacity, efficiency, own_workers, current, months_left,
+                origin, package_share, outside_option, t, purpose, env):
         labor_available = self._labor_available()
         return np.array([
             choose_county(self, t, env, purpose, labor_available, decider=int(ids[k]),
                           industry=int(industry[k]), capacity=float(capacity[k]),
-                          efficiency=float(efficiency[k]), current=int(current[k]),
+                          efficiency=float(efficiency[k]),
+                          own_workers=float(own_workers[k]), current=int(current[k]),
                           months_left=int(months_left[k]), origin=int(origin[k]),
                           package_share=float(package_share[k]),
                           outside_option=outside_option)
@@ -203,7 +205,8 @@ class ReferenceSimulation(Simulation):
             status = worker.status
             skill = worker.skill
             counts[c, status] += 1
-            self.county_skill_sum[c] += skill
+            if status == HOME or status == LOCAL:  # the local labour pool
+                self.county_skill_sum[c] += skill
             if status == LOCAL:
                 firm = worker.employer
                 wage = K.worker_wage(env.wage[c], env.min_wage[c], skill)

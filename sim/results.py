@@ -36,6 +36,8 @@ SUMMARY_DOC = {
     "local_jobs_poverty_end": "persons in local jobs living in poverty counties, last month",
     "poverty_pop_local_jobs_end": "poverty-alleviated persons in local jobs, last month",
     "outbound_share_end": "share of inland (non-origin) workers working or seeking in the east",
+    "outbound_share_of_migrant_workers_end": "outbound / (outbound + local jobs) of inland "
+                                             "workers, the NBS definition (59.6 % in 2024)",
     "mean_wage_local_end": "mean monthly wage of local jobs in inland counties (yuan)",
     "mean_wage_outbound_end": "mean monthly wage of outbound jobs (yuan)",
     "fiscal_cost_total": "public money spent over the run: packages and fund subsidies paid, "
@@ -245,6 +247,9 @@ def summary(sim: Simulation, ts: pd.DataFrame, events: pd.DataFrame) -> dict:
         "local_jobs_poverty_end": float(poverty_last.workers_local.sum()),
         "poverty_pop_local_jobs_end": float(last.poverty_pop_local_jobs.sum()),
         "outbound_share_end": float(inland.workers_outbound.sum() / inland.workers_total.sum()),
+        "outbound_share_of_migrant_workers_end": float(
+            inland.workers_outbound.sum()
+            / (inland.workers_outbound.sum() + inland.workers_local.sum())),
         "mean_wage_local_end": float((inland.mean_wage_local * inland.workers_local).sum()
                                      / inland_local) if inland_local > 0 else float("nan"),
         "mean_wage_outbound_end": mean_wage_out,
