@@ -141,26 +141,55 @@ class Progress:
 
 
 def run_job(cfg) -> dict:
-    """The Hydra task: run one simulation and write its outputs into the job directory."""
+    """The Hydra task: run one simulation and write its outputs into the job directory.
+
+    In a multirun, a job whose directory already holds a complete run of the same
+    configuration is skipped, and a job that raises writes ``error.json`` and returns instead
+    of stopping the other jobs (``experiments.runs``).
+    """
     from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
     from omegaconf import OmegaConf
 
     from sim.config import ConfigError, to_config
     from sim.engine import make_simulation
-    from sim.results import write_run
+    from sim.results import run_id_for, write_run
 
+    hydra_cfg = HydraConfig.get()
+    out_dir = Path(hydra_cfg.runtime.output_dir)
+    config_yaml = OmegaConf.to_yaml(cfg, resolve=True)
+    multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    if multirun:
+        from experiments import runs
+
+        done = runs.complete_record(out_dir, run_id_for(config_yaml))
+        if done is not None:
+            print(f"[{out_dir.name}] complete; skipped")
+            return done
+        runs.clear_markers(out_dir)
     try:
         config = to_config(cfg)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    out_dir = Path(HydraConfig.get().runtime.output_dir)
-    config_yaml = OmegaConf.to_yaml(cfg, resolve=True)
-    label = f"{config.world.name}/{config.policy.name}/{config.shock.name} seed {config.run.seed}"
-    start = time.perf_counter()
-    sim = make_simulation(config)
-    sim.run(Progress(label) if config.run.progress else None)
-    record = write_run(sim, out_dir, config_yaml, figures=config.run.figures)
+        label = (f"{config.world.name}/{config.policy.name}/{config.shock.name} "
+                 f"seed {config.run.seed}")
+        start = time.perf_counter()
+        sim = make_simulation(config)
+        sim.run(Progress(label) if config.run.progress else None)
+        record = write_run(sim, out_dir, config_yaml, figures=config.run.figures)
+    except Exception as exc:
+        if not multirun:
+            if isinstance(exc, ConfigError):
+                print(f"error: {exc}", file=sys.stderr)
+                sys.exit(2)
+            raise
+        info = {key: OmegaConf.select(cfg, path) for key, path in (
+            ("seed", "run.seed"), ("world", "world.name"), ("policy", "policy.name"),
+            ("shock", "shock.name"))}
+        failure = runs.record_failure(out_dir, exc, {
+            "run_id": run_id_for(config_yaml), **info,
+            "overrides": list(hydra_cfg.overrides.task)})
+        print(f"error: job {out_dir} failed: {failure['error_type']}: {failure['error']}",
+              file=sys.stderr)
+        return failure
     elapsed = time.perf_counter() - start
     print(f"[{label}] {elapsed:.1f}s; firms alive {record['firms_alive_end']}, "
           f"survival 3y {record['survival_3y']:.3f}, poverty-alleviated local jobs "
@@ -177,6 +206,16 @@ def main(argv: list[str] | None = None) -> None:
         except InputError as exc:
             print(f"error: {exc}", file=sys.stderr)
             sys.exit(2)
+    multirun = any(a in ("-m", "--multirun") or a.replace(" ", "") == "hydra.mode=MULTIRUN"
+                   for a in argv)
+    if multirun and not any(a.startswith("hydra.sweep.dir=") for a in argv):
+        # A stable sweep directory, so that rerunning the command resumes the sweep.
+        from experiments.naming import default_sweep_dir, sweep_dir_override
+
+        overrides = _split_overrides(argv)
+        at = max((i + 1 for i, a in enumerate(argv) if overrides and a == overrides[-1]),
+                 default=len(argv))  # next to the other overrides, for Hydra's parser
+        argv.insert(at, sweep_dir_override(default_sweep_dir(overrides)))
     import hydra
 
     from sim.config import register_configs
