@@ -13,8 +13,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev,viz]"
 	touch $(STAMP)
 
+# The main job: policy arms x 10 seeds x {no shock, export shock} on the default world
+# (experiments/headline.py); ARGS pass options and Hydra overrides through.
 run: $(STAMP)
-	$(PY) -m sim $(ARGS)
+	$(PY) -m experiments.headline $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,0 +1,136 @@
+"""The main job (``make run``): policy arms x seeds x shocks on the default world.
+
+Runs one Hydra multirun through the joblib launcher (all cores)::
+
+    policy = baseline, kpi_reform, special_fund_core, training_push, longer_packages,
+             policy_mix
+    shock  = none, export_2022
+    run.seed = 0..9, world = default (20 years from 2017)
+
+prints the comparison table (mean and 95 % CI over seeds, and the difference from the
+baseline arm paired by seed, of survival 3y / 5y, post-expiry survival, poverty-alleviated
+local jobs and cost per local job-year) and writes the figures. Its sweep directory is
+``results/sweeps/headline-<hash>`` (the hash covers the design and the model's code), so
+rerunning after an interruption finishes the missing runs only.
+
+With the default design the curated outputs are copied to ``results/headline/``
+(``--publish`` to force or redirect, ``--no-publish`` to skip). Extra Hydra overrides pass
+through, e.g. ``python -m experiments.headline world=teaching run.years=5 --seeds 3``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ARMS = ("baseline", "kpi_reform", "special_fund_core", "training_push", "longer_packages",
+        "policy_mix")
+SHOCKS = ("none", "export_2022")
+SEEDS = 10
+WORLD = "default"
+PUBLISH_DIR = Path("results") / "headline"
+PUBLISHED = ("table.md", "comparison.csv", "runs.parquet", "km_survival.png",
+             "hazard_by_age.png", "poverty_local_jobs.png")
+
+
+def sweep_overrides(arms=ARMS, shocks=SHOCKS, seeds: int = SEEDS, world: str = WORLD,
+                    extra: list[str] | None = None) -> list[str]:
+    """The overrides of the headline multirun (without the sweep directory); an ``extra``
+    override of a key the design sets (e.g. ``world=teaching``) replaces it."""
+    base = [f"world={world}", f"policy={','.join(arms)}", f"shock={','.join(shocks)}",
+            f"run.seed=range({seeds})", "run.progress=false", "run.figures=false",
+            "hydra/launcher=joblib", "hydra/hydra_logging=disabled"]
+    extra = list(extra or [])
+    keys = {o.split("=", 1)[0] for o in extra}
+    return [o for o in base if o.split("=", 1)[0] not in keys] + extra
+
+
+def publish(sweep_dir: Path, dest: Path, meta: dict) -> list[Path]:
+    """Copy the curated outputs of the headline sweep to ``dest`` (atomically per file)."""
+    from sim.results import atomic_write_bytes
+
+    written = []
+    for name in PUBLISHED:
+        src = Path(sweep_dir) / name
+        if src.exists():
+            atomic_write_bytes(dest / name, src.read_bytes())
+            written.append(dest / name)
+    atomic_write_bytes(dest / "meta.json", json.dumps(meta, indent=2).encode())
+    return written + [dest / "meta.json"]
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m experiments.headline [options] [hydra overrides]``."""
+    parser = argparse.ArgumentParser(prog="python -m experiments.headline",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=SEEDS, help="seeds per arm (default 10)")
+    parser.add_argument("--arms", default=",".join(ARMS), help="policy presets, comma-separated")
+    parser.add_argument("--shocks", default=",".join(SHOCKS),
+                        help="shock presets, comma-separated")
+    parser.add_argument("--world", default=WORLD, help="world preset (default: default)")
+    parser.add_argument("--publish", type=Path, default=None,
+                        help=f"copy the curated outputs here (default {PUBLISH_DIR} when the "
+                             "design is the default one)")
+    parser.add_argument("--no-publish", action="store_true", help="do not copy outputs")
+    args, extra = parser.parse_known_args(argv)
+    default_design = (args.seeds == SEEDS and args.arms == ",".join(ARMS)
+                      and args.shocks == ",".join(SHOCKS) and args.world == WORLD and not extra)
+    overrides = sweep_overrides(args.arms.split(","), args.shocks.split(","), args.seeds,
+                                args.world, extra)
+    from experiments.naming import default_sweep_dir, sweep_dir_override
+
+    sweep_dir = default_sweep_dir(overrides, prefix="headline")
+    if not any(o.startswith("hydra.sweep.dir=") for o in extra):
+        overrides.append(sweep_dir_override(sweep_dir))
+    else:
+        sweep_dir = Path(next(o for o in extra if o.startswith("hydra.sweep.dir="))
+                         .split("=", 1)[1].strip("'\"")).resolve()
+    n_runs = len(args.arms.split(",")) * len(args.shocks.split(",")) * args.seeds
+    print(f"headline experiment: {n_runs} runs into {sweep_dir}", flush=True)
+    from sim.cli import main as sim_main
+
+    already = len(list(sweep_dir.rglob("summary.json"))) if sweep_dir.is_dir() else 0
+    start = time.perf_counter()
+    status = 0
+    try:
+        sim_main(["-m", *overrides])
+    except SystemExit as exc:
+        status = exc.code if isinstance(exc.code, int) else 1
+    wall = time.perf_counter() - start
+    print(f"headline experiment: {wall / 60:.1f} min wall time on {os.cpu_count()} cores",
+          flush=True)
+    dest = args.publish or (PUBLISH_DIR if default_design else None)
+    if status != 0 or dest is None or args.no_publish:
+        if status == 0 and not args.no_publish:
+            print("not the default design: results/headline/ left unchanged "
+                  "(pass --publish DIR to copy the outputs)")
+        return status
+    from experiments.naming import code_version
+
+    meta = {"command": "python -m experiments.headline " + " ".join(argv or sys.argv[1:]),
+            "overrides": overrides[:-1], "sweep_dir": _relative(sweep_dir), "runs": n_runs,
+            "code_version": code_version(),
+            "finished": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "wall_time_s": round(wall, 1), "runs_already_complete": already,
+            "cpus": os.cpu_count(),
+            "python": platform.python_version()}
+    written = publish(sweep_dir, Path(dest), meta)
+    print(f"published {len(written)} files to {dest}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
