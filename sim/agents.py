@@ -394,9 +394,10 @@ class Firm(_View):
             firms = sim.firms
             region = sim.counties.region
             # ...adjusted for shocks specific to the workshop's region (e.g. sanctions).
+            parent_demand = env.demand[region[firms.county[parent]], i]
             self.orders = (firms.orders[parent] * self.capacity / firms.capacity[parent]
-                           * env.demand[region[c], i]
-                           / env.demand[region[firms.county[parent]], i])
+                           * env.demand[region[c], i] / parent_demand
+                           if parent_demand > 0.0 else 0.0)
         else:
             noise = math.exp(m.order_noise * normal(sim.seed, t, f, P_ORDERS)
                              - 0.5 * m.order_noise * m.order_noise)

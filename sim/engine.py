@@ -45,8 +45,8 @@ from sim.state import (
 from sim.world import DYNAMICS_STREAM, World, generate
 
 CALIBRATION_YEAR = 2024
-INIT_STEP = 1 << 40
-RELOCATION_LOAN_MONTHS = 60  # draw "step" used for the initial hiring round
+INIT_STEP = 1 << 40  # draw "step" used for the initial hiring round
+RELOCATION_LOAN_MONTHS = 60  # a move is financed by a loan repaid over five years
 ORIGIN, CENTRAL, POVERTY = 0, 1, 2
 
 # Per-county metrics recorded every step (summed over county groups for the timeseries).
@@ -430,8 +430,8 @@ class Simulation:
                 * f.capacity[fid] * env.reference_productivity[i])
         f.cash[fid] -= cost
         # The move is financed by a loan repaid over five years; meanwhile it is not distress.
-        f.relocation_debt[fid] = cost
-        f.relocation_debt_repayment[fid] = cost / RELOCATION_LOAN_MONTHS
+        f.relocation_debt[fid] += cost  # an earlier move's unpaid loan is not forgiven
+        f.relocation_debt_repayment[fid] = f.relocation_debt[fid] / RELOCATION_LOAN_MONTHS
         f.county[fid] = dest
         f.months_in_county[fid] = 0
         f.months_below_buffer[fid] = 0

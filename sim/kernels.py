@@ -195,8 +195,10 @@ def firm_plan(n_firms, alive, county, industry, efficiency, capacity, parent, em
             orders[f] = 0.0
         elif p >= 0:
             # ...adjusted for shocks specific to the workshop's region (e.g. sanctions).
+            parent_demand = demand[county_region[county[p]], i]
             orders[f] = (orders[p] * capacity[f] / capacity[p]
-                         * demand[county_region[c], i] / demand[county_region[county[p]], i])
+                         * demand[county_region[c], i] / parent_demand
+                         if parent_demand > 0.0 else 0.0)
         else:
             noise = math.exp(order_noise * normal(seed, step, f, P_ORDERS)
                              - 0.5 * order_noise * order_noise)

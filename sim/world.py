@@ -184,17 +184,19 @@ def _firms(w: WorldConfig, counties: Table, counts: np.ndarray, ind: dict, local
                                 w.max_firm_size_agents)
     t.entry_kind[:n] = ENTRY_INITIAL
     age = rng.integers(0, 120, n)
-    t.age_months[:n] = age
-    t.entry_step[:n] = -age
-    t.months_in_county[:n] = age
     # Inland firms arrived during the poverty campaign on (historical, 3-year) packages of which
-    # some months remain; this is part of the world, identical in every policy arm.
+    # some months remain; this is part of the world, identical in every policy arm. They
+    # arrived when their package started, so the expiry month is reviewed like any other.
     inland = kind != 0
     left = np.floor(rng.random(n) * (policy_months + 1)).astype(np.int32)
+    in_county = np.where(inland, policy_months - left, age)
+    age = np.maximum(age, in_county)
+    t.age_months[:n] = age
+    t.entry_step[:n] = -age
+    t.months_in_county[:n] = in_county
     t.subsidy_months_left[:n] = np.where(inland, left, 0)
     t.package_months[:n] = np.where(inland, policy_months, 0)
     t.ever_subsidised[:n] = inland & (policy_months > 0)
-    t.months_in_county[:n] = np.where(inland, np.minimum(age, policy_months - left), age)
     assert n_ind > 0
     return t, n
 

@@ -240,3 +240,23 @@ def test_named_shocks_bite(shock):
         assert out[1] < out[0]
     else:
         assert hit["output_poverty_total"] < base["output_poverty_total"]
+
+
+def test_a_total_sanction_on_a_parent_region_stops_its_workshops_orders():
+    sim = Simulation(make_config("run.years=6", "shock.sanction_region=east",
+                                 "shock.sanction_industries=[textile_apparel,plush_toys,"
+                                 "electronics_assembly,hair_products,bags_shoes_hats_socks,"
+                                 "food_processing]", "shock.sanction_start=2020",
+                                 "shock.sanction_years=2", "shock.sanction_size=1"))
+    while sim.step_index < 3 * 12 + 1:
+        sim.step()
+    f = sim.firms
+    n = sim.n_firms
+    kind = sim.counties.kind
+    region = sim.counties.region
+    parent = f.parent[:n]
+    sats = f.alive[:n] & (parent >= 0)
+    sats &= region[f.county[np.maximum(parent, 0)]] == 0  # parent still in the east
+    assert sats.any()
+    assert np.all(f.orders[:n][sats] == 0)  # their eastern parents sell nothing
+    assert np.all(f.orders[:n][f.alive[:n] & (kind[f.county[:n]] == 0)] == 0)
