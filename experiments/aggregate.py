@@ -89,8 +89,8 @@ def _job_dirs(sweep_dir: Path) -> dict[str, Path]:
     for marker in (jobs.SUMMARY, jobs.ERROR, str(jobs.OVERRIDES)):
         for path in sweep_dir.rglob(marker):
             job_dir = path.parent.parent if marker == str(jobs.OVERRIDES) else path.parent
-            found[job_dir.relative_to(sweep_dir).as_posix()] = job_dir
-    found.pop(".", None)  # the sweep directory itself never is a job of a multirun
+            name = job_dir.relative_to(sweep_dir).as_posix()
+            found["" if name == "." else name] = job_dir  # "": a job without overrides
     return found
 
 

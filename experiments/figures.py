@@ -5,9 +5,10 @@ policy arm, e.g. ``shock``); lines are the policy arms. Spells are pooled over s
 
 - ``km_survival.png``: Kaplan-Meier survival of firm spells that began in a poverty county
   (entry or relocation in; moving away censors), lifelines' estimate with its 95 % band;
-- ``hazard_by_age.png``: yearly exit hazard by year of the spell (life table: exits in the year
-  / spells at risk at its start less half the censored), 95 % normal band, with the SAIC
-  hazard of Chinese firms by age for reference (MODEL.md §9);
+- ``hazard_by_age.png``: exit hazard of those firms by year of firm age (exits / firm-years at
+  risk in the age year, firms entering the poverty county at any age: left truncation),
+  as an annual probability with an exact Poisson 95 % band, and the SAIC hazard of Chinese
+  firms by age for reference (MODEL.md §9);
 - ``poverty_local_jobs.png``: poverty-alleviated persons in local jobs each month, mean over
   seeds and the 95 % t interval of the mean.
 """
@@ -28,22 +29,30 @@ from scipy import stats  # noqa: E402
 MAX_PANELS = 6
 MAX_ARMS = 10
 SAIC_HAZARD = {1: 0.016, 2: 0.063, 3: 0.095, 4: 0.08, 5: 0.08, 6: 0.08, 7: 0.08}
-EVENT_COLUMNS = ["step", "firm_id", "event", "county", "kind", "package_months"]
+EVENT_COLUMNS = ["step", "firm_id", "event", "county", "kind", "package_months", "age_months"]
 
 
 def run_spells(job_dir: Path, end_step: int) -> pd.DataFrame:
-    """Poverty-county spells of one run, rebuilt from its ``firm_events.parquet``."""
+    """Poverty-county spells of one run, rebuilt from its ``firm_events.parquet``, with the
+    firm's age when the spell began (``age_start_months``)."""
     from sim.config import KINDS
     from sim.results import poverty_spells
-    from sim.state import EVENT_NAMES
+    from sim.state import EV_ENTER, EV_RELOCATE, EVENT_NAMES
 
     ev = pd.read_parquet(Path(job_dir) / "firm_events.parquet", columns=EVENT_COLUMNS)
     if ev.empty:
-        return poverty_spells(ev.assign(event_code=[]), np.zeros(1, dtype=int), end_step)
+        spells = poverty_spells(ev.assign(event_code=[]), np.zeros(1, dtype=int), end_step)
+        return spells.assign(age_start_months=pd.Series(dtype=float))
     ev["event_code"] = ev.event.astype(str).map(EVENT_NAMES.index).astype(int)
     county_kind = np.full(int(ev.county.max()) + 1, -1, dtype=int)
     county_kind[ev.county.to_numpy()] = ev.kind.astype(str).map(KINDS.index).to_numpy()
-    return poverty_spells(ev, county_kind, end_step)
+    spells = poverty_spells(ev, county_kind, end_step)
+    starts = ev[ev.event_code.isin([EV_ENTER, EV_RELOCATE]) & (ev.kind.astype(str) == "poverty")]
+    starts = (starts.sort_values(["firm_id", "step", "event_code"], kind="stable")
+              .drop_duplicates(["firm_id", "step"], keep="last")  # the event that opened it
+              .rename(columns={"step": "start_step", "age_months": "age_start_months"}))
+    return spells.merge(starts[["firm_id", "start_step", "age_start_months"]],
+                        on=["firm_id", "start_step"], how="left")
 
 
 def run_local_jobs(job_dir: Path) -> pd.Series:
@@ -53,26 +62,44 @@ def run_local_jobs(job_dir: Path) -> pd.Series:
     return ts.groupby("year").poverty_pop_local_jobs.sum()
 
 
-def life_table_hazard(durations: np.ndarray, exited: np.ndarray, months: int = 12) -> pd.DataFrame:
-    """Exit hazard per period of life (actuarial estimate) with a 95 % normal interval."""
-    durations = np.asarray(durations, dtype=float)
+def hazard_by_firm_age(age_start, duration, exited,
+                       min_exposure: float = 50.0) -> pd.DataFrame:
+    """Exit hazard by year of firm age from spells that may begin at any age.
+
+    Each spell is at risk from ``age_start`` to ``age_start + duration`` (months); the rate in
+    age year k is exits at an age in [12k, 12k + 12) over the firm-years at risk there, shown
+    as the annual probability 1 - exp(-rate) with an exact Poisson 95 % interval.
+
+    Args:
+        age_start: firm age when the spell began (months).
+        duration: spell length (months).
+        exited: whether the spell ended in an exit (else censored).
+        min_exposure: omit age years with fewer firm-years at risk.
+
+    Returns:
+        columns ``age_year`` (1 = first year of life), ``exposure`` (firm-years), ``exits``,
+        ``hazard``, ``lo``, ``hi``.
+    """
+    a0 = np.asarray(age_start, dtype=float)
+    a1 = a0 + np.asarray(duration, dtype=float)
     exited = np.asarray(exited, dtype=bool)
-    if durations.size == 0:
-        return pd.DataFrame(columns=["period", "at_risk", "hazard", "lo", "hi"])
+    cols = ["age_year", "exposure", "exits", "hazard", "lo", "hi"]
+    keep = np.isfinite(a0)
+    a0, a1, exited = a0[keep], a1[keep], exited[keep]
+    if a0.size == 0:
+        return pd.DataFrame(columns=cols)
     rows = []
-    for k in range(int(durations.max() // months)):  # periods with full follow-up only
-        lo, hi = k * months, (k + 1) * months
-        at_start = np.count_nonzero(durations >= lo)
-        in_period = (durations >= lo) & (durations < hi)
-        deaths = np.count_nonzero(in_period & exited)
-        censored = np.count_nonzero(in_period & ~exited)
-        at_risk = at_start - censored / 2.0
-        if at_risk <= 0:
+    for k in range(int(a1.max() // 12) + 1):
+        lo, hi = 12.0 * k, 12.0 * (k + 1)
+        exposure = np.clip(np.minimum(a1, hi) - np.maximum(a0, lo), 0, None).sum() / 12.0
+        exits = int(np.count_nonzero(exited & (a1 >= lo) & (a1 < hi)))
+        if exposure < min_exposure:
             continue
-        h = deaths / at_risk
-        half = 1.96 * np.sqrt(max(h * (1 - h), 0.0) / at_risk)
-        rows.append((k + 1, at_risk, h, max(h - half, 0.0), h + half))
-    return pd.DataFrame(rows, columns=["period", "at_risk", "hazard", "lo", "hi"])
+        r_lo = stats.chi2.ppf(0.025, 2 * exits) / 2 / exposure if exits else 0.0
+        r_hi = stats.chi2.ppf(0.975, 2 * exits + 2) / 2 / exposure
+        rows.append((k + 1, exposure, exits, 1 - np.exp(-exits / exposure),
+                     1 - np.exp(-r_lo), 1 - np.exp(-r_hi)))
+    return pd.DataFrame(rows, columns=cols)
 
 
 def _save(fig, path: Path) -> Path:
@@ -89,7 +116,7 @@ def _panels(runs: pd.DataFrame, design: list[str]) -> tuple[list[str], list]:
     scenario = [c for c in design if c != "policy" and runs[c].nunique(dropna=False) > 1]
     if not scenario:
         return [], [((), runs)]
-    groups = runs.groupby(scenario, sort=True, dropna=False)
+    groups = runs.groupby(scenario, sort=False, dropna=False)  # in the sweep's order
     return scenario, [((k if isinstance(k, tuple) else (k,)), g) for k, g in groups]
 
 
@@ -129,7 +156,7 @@ def sweep_figures(sweep_dir: Path, runs: pd.DataFrame, design: list[str],
     for _, r in done.iterrows():
         spells[r.job] = run_spells(sweep_dir / r.job, int(r.steps))
         jobs_ts[r.job] = run_local_jobs(sweep_dir / r.job)
-    arms = sorted(done.policy.unique(), key=lambda a: (a != "baseline", a))
+    arms = sorted(pd.unique(done.policy), key=lambda a: a != "baseline")  # stable: sweep order
     colors = {a: plt.cm.tab10(i % 10) for i, a in enumerate(arms)}
     written = []
 
@@ -149,22 +176,21 @@ def sweep_figures(sweep_dir: Path, runs: pd.DataFrame, design: list[str],
         ax.legend(fontsize=7)
     written.append(_save(fig, sweep_dir / "km_survival.png"))
 
-    fig, axes = _grid(len(panels), "Exit hazard by year of life in a poverty county "
-                                   "(life table, 95% band)")
+    fig, axes = _grid(len(panels), "Exit hazard by firm age, firms in poverty counties "
+                                   "(pooled over seeds, exact 95% band)")
     for ax, (key, g) in zip(axes, panels, strict=False):
         for arm in arms:
             jobs_ = g[g.policy == arm].job
             if not len(jobs_):
                 continue
             s = pd.concat([spells[j] for j in jobs_])
-            h = life_table_hazard(s.duration_months.to_numpy(), s.exited.to_numpy())
-            h = h[h.at_risk >= 20]
-            ax.plot(h.period, h.hazard, marker="o", ms=3, color=colors[arm], label=arm)
-            ax.fill_between(h.period, h.lo, h.hi, color=colors[arm], alpha=0.15)
+            h = hazard_by_firm_age(s.age_start_months, s.duration_months, s.exited)
+            ax.plot(h.age_year, h.hazard, marker="o", ms=3, color=colors[arm], label=arm)
+            ax.fill_between(h.age_year, h.lo, h.hi, color=colors[arm], alpha=0.15)
         ref = pd.Series(SAIC_HAZARD)
         ax.plot(ref.index, ref.values, ls="--", color="grey", label="SAIC 2013, all firms")
-        ax.set(title=_title(scenario, key), xlabel="year of life in the county",
-               ylabel="share exiting in the year")
+        ax.set(title=_title(scenario, key), xlabel="year of firm age",
+               ylabel="annual exit probability")
         ax.legend(fontsize=7)
     written.append(_save(fig, sweep_dir / "hazard_by_age.png"))
 

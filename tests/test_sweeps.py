@@ -54,6 +54,23 @@ def test_paired_difference_pairs_by_seed():
     assert d["diff_ci_low"] == pytest.approx(lo) and d["diff_ci_high"] == pytest.approx(hi)
 
 
+def test_hazard_by_firm_age_handles_late_entry_and_censoring():
+    from experiments.figures import hazard_by_firm_age
+
+    rng = np.random.default_rng(1)
+    n, rate = 20_000, 0.10  # exits per firm-year, constant
+    age_start = rng.choice([0.0, 24.0], n)  # half the spells begin at age 2 (relocations)
+    life = rng.exponential(12.0 / rate, n)  # months until exit
+    follow = rng.uniform(0, 96, n)  # censoring
+    duration = np.minimum(life, follow)
+    h = hazard_by_firm_age(age_start, duration, life <= follow).set_index("age_year")
+    for year in (1, 2, 3, 5):
+        assert h.loc[year, "hazard"] == pytest.approx(1 - np.exp(-rate), abs=0.015)
+        assert h.loc[year, "lo"] < h.loc[year, "hazard"] < h.loc[year, "hi"]
+    # firm-years at risk in age year 3 come from both groups, in year 1 only from new firms
+    assert h.loc[3, "exposure"] > h.loc[1, "exposure"]
+
+
 def test_sweep_name_is_stable_and_ignores_the_launcher():
     a = sweep_name(["policy=baseline,kpi_reform", "run.seed=range(10)", "world=teaching"])
     b = sweep_name(["world=teaching", "run.seed=range(10)", "policy=baseline,kpi_reform",
