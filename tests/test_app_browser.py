@@ -77,8 +77,23 @@ def app_url(tmp_path_factory):
             server.wait()
 
 
-def _figures(page) -> dict[str, bytes]:
-    return {name: page.locator(f".{name} img").screenshot() for name in FIGURES}
+def _settled_figures(page, timeout_s: float = 45) -> dict[str, bytes]:
+    """Screenshots of the map and plots once two rounds in a row give the same pixels
+    (Solara replaces an image element when it re-renders it)."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while True:
+        try:
+            shots = {name: page.locator(f".{name} img").screenshot(timeout=10_000)
+                     for name in FIGURES}
+        except sync_api.Error:
+            shots = None
+        if shots is not None and shots == last:
+            return shots
+        if time.monotonic() > deadline:
+            pytest.fail("the map and plots did not settle")
+        last = shots
+        page.wait_for_timeout(500)
 
 
 def _wait_for_step(page, step: int) -> None:
@@ -100,7 +115,7 @@ def test_app_lever_step_play_reset_change_map_and_plots(app_url):
             _wait_for_step(page, 0)
             caption = page.locator(".tsim-map")
             assert "baseline" in caption.inner_text()
-            before = _figures(page)
+            before = _settled_figures(page)
 
             # A lever: the KPI regime (it takes effect on Reset).
             page.locator(".v-select").filter(has_text="KPI regime").click()
@@ -120,7 +135,7 @@ def test_app_lever_step_play_reset_change_map_and_plots(app_url):
             page.get_by_role("button", name="▶").wait_for(timeout=TIMEOUT_MS)
             year = float(re.search(r"(\d{4}\.\d\d)", caption.inner_text()).group(1))
             assert year >= 2019.0
-            after = _figures(page)
+            after = _settled_figures(page)
         finally:
             browser.close()
     changed = {name: before[name] != after[name] for name in FIGURES}
