@@ -10,8 +10,9 @@ records) is inherited, so the outputs are written by the same code.
 The two engines are tested to give identical firm event logs and worker statuses and floats
 equal to 1e-9 relative (``tests/test_reference.py``): the reference agents make the same
 counter-based draws and the same floating-point operations in the same order as the
-kernels. It is slow (about 10^5 worker-months per second): use it on small worlds such as
-``teaching``, to read the rules and to check the fast kernels.
+kernels. It is slow (about 2 x 10^5 worker-months per second, some 50 times slower than the
+numba engine): use it on small worlds such as ``teaching``, to read the rules and to check
+the fast kernels.
 """
 
 from __future__ import annotations
