@@ -331,10 +331,13 @@ def aggregate(sweep_dir: Path, figures: bool = True, quiet: bool = False) -> Swe
 
         result.written += write_indices(sweep_dir, runs, manifest["design"], result.notes,
                                         quiet=quiet)
-    if figures:
+    if figures:  # the tables above are the results; a figure that fails is reported only
         from experiments.figures import sweep_figures
 
-        result.written += sweep_figures(sweep_dir, runs, design, result.notes)
+        try:
+            result.written += sweep_figures(sweep_dir, runs, design, result.notes)
+        except Exception as exc:
+            result.notes.append(f"figures not drawn: {type(exc).__name__}: {exc}")
     if not quiet:
         print_table(table)
         report(result)

@@ -42,7 +42,7 @@ def run_spells(job_dir: Path, end_step: int) -> pd.DataFrame:
     ev = pd.read_parquet(Path(job_dir) / "firm_events.parquet", columns=EVENT_COLUMNS)
     if ev.empty:
         spells = poverty_spells(ev.assign(event_code=[]), np.zeros(1, dtype=int), end_step)
-        return spells.assign(age_start_months=pd.Series(dtype=float))
+        return _typed(spells.assign(age_start_months=pd.Series(dtype=float)))
     ev["event_code"] = ev.event.astype(str).map(EVENT_NAMES.index).astype(int)
     county_kind = np.full(int(ev.county.max()) + 1, -1, dtype=int)
     county_kind[ev.county.to_numpy()] = ev.kind.astype(str).map(KINDS.index).to_numpy()
@@ -51,8 +51,14 @@ def run_spells(job_dir: Path, end_step: int) -> pd.DataFrame:
     starts = (starts.sort_values(["firm_id", "step", "event_code"], kind="stable")
               .drop_duplicates(["firm_id", "step"], keep="last")  # the event that opened it
               .rename(columns={"step": "start_step", "age_months": "age_start_months"}))
-    return spells.merge(starts[["firm_id", "start_step", "age_start_months"]],
-                        on=["firm_id", "start_step"], how="left")
+    spells = spells.merge(starts[["firm_id", "start_step", "age_start_months"]],
+                          on=["firm_id", "start_step"], how="left")
+    return _typed(spells)
+
+
+def _typed(spells: pd.DataFrame) -> pd.DataFrame:
+    # An empty spell table has object columns, which would spoil a concatenation.
+    return spells.astype({"duration_months": float, "exited": bool, "age_start_months": float})
 
 
 def run_local_jobs(job_dir: Path) -> pd.Series:
@@ -87,7 +93,7 @@ def hazard_by_firm_age(age_start, duration, exited,
     keep = np.isfinite(a0)
     a0, a1, exited = a0[keep], a1[keep], exited[keep]
     if a0.size == 0:
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
     rows = []
     for k in range(int(a1.max() // 12) + 1):
         lo, hi = 12.0 * k, 12.0 * (k + 1)
@@ -99,7 +105,7 @@ def hazard_by_firm_age(age_start, duration, exited,
         r_hi = stats.chi2.ppf(0.975, 2 * exits + 2) / 2 / exposure
         rows.append((k + 1, exposure, exits, 1 - np.exp(-exits / exposure),
                      1 - np.exp(-r_lo), 1 - np.exp(-r_hi)))
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=cols).astype(float)
 
 
 def _save(fig, path: Path) -> Path:
@@ -169,7 +175,8 @@ def sweep_figures(sweep_dir: Path, runs: pd.DataFrame, design: list[str],
             if s is None or s.empty:
                 continue
             kmf = KaplanMeierFitter(label=f"{arm} ({len(jobs_)} runs, {len(s)} spells)")
-            kmf.fit(s.duration_months / 12.0, s.exited.astype(bool))
+            kmf.fit(s.duration_months.to_numpy(dtype=float) / 12.0,
+                    s.exited.to_numpy(dtype=bool))
             kmf.plot_survival_function(ax=ax, ci_show=True, color=colors[arm], lw=1.4)
         ax.set(title=_title(scenario, key), xlabel="years since arrival in the county",
                ylabel="survival", ylim=(0, 1.02))
@@ -185,6 +192,8 @@ def sweep_figures(sweep_dir: Path, runs: pd.DataFrame, design: list[str],
                 continue
             s = pd.concat([spells[j] for j in jobs_])
             h = hazard_by_firm_age(s.age_start_months, s.duration_months, s.exited)
+            if h.empty:
+                continue
             ax.plot(h.age_year, h.hazard, marker="o", ms=3, color=colors[arm], label=arm)
             ax.fill_between(h.age_year, h.lo, h.hi, color=colors[arm], alpha=0.15)
         ref = pd.Series(SAIC_HAZARD)
