@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"copy the curated outputs here (default {PUBLISH_DIR} when the "
                              "design is the default one)")
     parser.add_argument("--no-publish", action="store_true", help="do not copy outputs")
+    argv = list(sys.argv[1:] if argv is None else argv)  # sim's main rewrites sys.argv
     args, extra = parser.parse_known_args(argv)
     default_design = (args.seeds == SEEDS and args.arms == ",".join(ARMS)
                       and args.shocks == ",".join(SHOCKS) and args.world == WORLD and not extra)
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         return status
     from experiments.naming import code_version
 
-    meta = {"command": "python -m experiments.headline " + " ".join(argv or sys.argv[1:]),
+    meta = {"command": " ".join(["python -m experiments.headline", *argv]),
             "overrides": overrides[:-1], "sweep_dir": _relative(sweep_dir), "runs": n_runs,
             "code_version": code_version(),
             "finished": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
