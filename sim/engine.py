@@ -173,13 +173,11 @@ class Simulation:
         f.cash[:n] = self._initial_cash(f.county[:n], f.industry[:n], f.capacity[:n], env)
         self._tally(env)
         self._refresh_county_state()
-        w = self.workers
-        w.seeking[:] = w.status == 0
+        # Everyone at home looks for work and every plant wants its capacity.
+        self.workers.seeking[:] = self.workers.status == 0
         f.desired[:n] = np.round(f.capacity[:n]).astype(np.int32)
-        K.count_employees(w.n, w.status, w.employer, f.employees)
-        K.match_local(n, self.counties.n, w.status, w.employer, w.seeking,
-                      self.counties.worker_start, self.counties.worker_stop, f.alive, f.county,
-                      f.desired, f.employees, self.seed, INIT_STEP, self.hires, self.seekers)
+        self._count_employees()
+        self._match_local(INIT_STEP)
         self._tally(env)
         self._refresh_county_state()
 
@@ -256,14 +254,9 @@ class Simulation:
 
     def _yearly(self, t: int, env: Environment) -> None:
         cfg = self.cfg
-        w = self.workers
         c = self.counties
-        m = cfg.model
         if t > 0:
-            K.age_workers(w.n, w.age, w.status, w.employer, w.skill, w.care, w.female, w.seeking,
-                          w.experience_months, w.home_county, c.kind, self.skill_mean_by_kind,
-                          m.retirement_age, cfg.world.female_share, cfg.world.care_share_female,
-                          cfg.world.care_share_male, self.seed, t)
+            self._age_workers(t)
         eligible = self.county_counts[:, LOCAL] + self.seekers  # order-based training
         typical_package = (12 * cfg.policy.wage_subsidy
                            * float(np.median(self.ind["typical_size"])))
@@ -285,15 +278,41 @@ class Simulation:
                                            / np.maximum(cap, 1e-9), 0.0)
         trained = np.zeros(c.n)
         if np.any(self.gov.training_prob > 0):
-            K.train_workers(w.n, w.status, w.seeking, w.skill, w.home_county,
-                            self.gov.training_prob,
-                            cfg.policy.training_skill_gain, self.seed, t, trained)
+            self._train_workers(t, trained)
         self._trained = trained
         self._yearly_spend = {"training": trained * cfg.policy.training_cost,
                               "infrastructure": spent["infrastructure"], "fund": spent["fund"]}
         self._refresh_county_state()
         self._expectations(env)
         self._satellites(t, env)
+
+    # The per-worker and per-firm loops below are the numba kernels; the reference engine
+    # (sim.reference) overrides exactly these methods with per-agent Python.
+
+    def _age_workers(self, t: int) -> None:
+        cfg = self.cfg
+        w = self.workers
+        K.age_workers(w.n, w.age, w.status, w.employer, w.skill, w.care, w.female, w.seeking,
+                      w.experience_months, w.home_county, self.counties.kind,
+                      self.skill_mean_by_kind, cfg.model.retirement_age, cfg.world.female_share,
+                      cfg.world.care_share_female, cfg.world.care_share_male, self.seed, t)
+
+    def _train_workers(self, t: int, trained: np.ndarray) -> None:
+        w = self.workers
+        K.train_workers(w.n, w.status, w.seeking, w.skill, w.home_county,
+                        self.gov.training_prob, self.cfg.policy.training_skill_gain, self.seed,
+                        t, trained)
+
+    def _count_employees(self) -> None:
+        w = self.workers
+        K.count_employees(w.n, w.status, w.employer, self.firms.employees)
+
+    def _match_local(self, t: int) -> None:
+        w = self.workers
+        f = self.firms
+        K.match_local(self.n_firms, self.counties.n, w.status, w.employer, w.seeking,
+                      self.counties.worker_start, self.counties.worker_stop, f.alive, f.county,
+                      f.desired, f.employees, self.seed, t, self.hires, self.seekers)
 
     def _refresh_county_state(self) -> None:
         """Industry employment by county, chain presence and residents' mean skill."""
@@ -603,12 +622,8 @@ class Simulation:
         return ids
 
     def _match(self, t: int) -> None:
-        w = self.workers
-        f = self.firms
-        K.count_employees(w.n, w.status, w.employer, f.employees)
-        K.match_local(self.n_firms, self.counties.n, w.status, w.employer, w.seeking,
-                      self.counties.worker_start, self.counties.worker_stop, f.alive, f.county,
-                      f.desired, f.employees, self.seed, t, self.hires, self.seekers)
+        self._count_employees()
+        self._match_local(t)
         rate = np.where(self.seekers > 0, self.hires / np.maximum(self.seekers, 1),
                         self.local_finding)
         a = self.cfg.model.local_finding_smoothing
@@ -623,12 +638,19 @@ class Simulation:
                          self.county_wage_local, self.county_poverty_local)
 
     def _accounts(self, t: int, env: Environment) -> None:
+        self._tally(env)
+        self._refresh_county_state()
+        self._firm_accounts(t, env)
+        f = self.firms
+        n = self.n_firms
+        self.gov.revenue_year += np.bincount(f.county[:n], weights=f.revenue[:n],
+                                             minlength=self.counties.n)
+
+    def _firm_accounts(self, t: int, env: Environment) -> None:
         p = self.cfg.policy
         m = self.cfg.model
         f = self.firms
         c = self.counties
-        self._tally(env)
-        self._refresh_county_state()
         K.firm_accounts(
             self.n_firms, f.alive, f.county, f.industry, f.capacity, f.employees, f.orders,
             f.labor_productivity, f.wage_bill, f.cash, f.relocation_debt,
@@ -642,9 +664,6 @@ class Simulation:
             p.rent_waiver, p.wage_subsidy, p.freight_subsidy, p.credibility, self.taper_months,
             p.taper_share, m.cash_reserve_months, m.investment_rate,
             float(self.cfg.world.max_firm_size_agents), p.fund_freight_share, self.seed, t)
-        n = self.n_firms
-        self.gov.revenue_year += np.bincount(f.county[:n], weights=f.revenue[:n],
-                                             minlength=c.n)
 
     # --- records ------------------------------------------------------------------------------
 

@@ -22,8 +22,7 @@ import numpy as np
 from sim import kernels as K
 from sim.agents import Roster, choose_county, import_mesa
 from sim.config import Config
-from sim.engine import INIT_STEP, Environment, Simulation
-from sim.government import yearly_budgets
+from sim.engine import Environment, Simulation
 from sim.state import EV_EXIT, EV_RELOCATE, HOME, LOCAL, R_EXPIRY, R_REVIEW
 from sim.world import World
 
@@ -47,66 +46,21 @@ class ReferenceSimulation(Simulation):
     # --- set-up -------------------------------------------------------------------------------
 
     def _initialise(self) -> None:
-        """Agents for the initial world, initial cash, budgets and a first hiring round."""
+        """Agents for the initial world, then the engine's set-up (run by the agents)."""
         self.roster = Roster(self.host, self)
-        env = self.environment(0)
-        f = self.firms
-        n = self.n_firms
-        f.cash[:n] = self._initial_cash(f.county[:n], f.industry[:n], f.capacity[:n], env)
-        self._tally(env)
-        self._refresh_county_state()
-        for worker in self.roster.workers:
-            worker.seeking = worker.status == HOME
-        for firm in self.roster.firms[:n]:
-            firm.desired = round(firm.capacity)
-        self._count_employees()
-        self._match_local(INIT_STEP)
-        self._tally(env)
-        self._refresh_county_state()
+        super()._initialise()
 
     # --- the parts of the month that the numba engine runs in kernels --------------------------
 
-    def _yearly(self, t: int, env: Environment) -> None:
-        cfg = self.cfg
-        c = self.counties
-        roster = self.roster
-        if t > 0:
-            for worker in roster.workers:
-                worker.grow_older(t)
-        eligible = self.county_counts[:, LOCAL] + self.seekers  # order-based training
-        typical_package = (12 * cfg.policy.wage_subsidy
-                           * float(np.median(self.ind["typical_size"])))
-        spent = yearly_budgets(
-            cfg.policy, self.gov, kind=c.kind, key_assistance=c.key_assistance,
-            resettlement=c.resettlement_site, partner=c.partner,
-            infrastructure=self.infrastructure, residents=self.residents,
-            residents_home=eligible.astype(float),
-            fiscal_per_person=cfg.world.fiscal_capacity_per_person,
-            population_scale=self.world.population_scale,
-            persons_per_agent=self.world.persons_per_agent, typical_package=typical_package,
-            training_cost_agents=cfg.policy.training_cost, infra_cost_agents=cfg.policy.infra_cost,
-            extra_aid=self._case_aid(env.year))
-        # Credit risk compensation: a credit line per unit of capacity of the firms there.
-        capacity = np.zeros(c.n)
-        for firm in roster.firms[: self.n_firms]:
-            if firm.alive:
-                capacity[firm.county] += firm.capacity
-        for county in roster.counties:
-            k = county.index
-            self.gov.credit_line[k] = (spent["credit"][k] * cfg.policy.credit_leverage
-                                       / max(capacity[k], 1e-9) if capacity[k] > 0 else 0.0)
-        trained = np.zeros(c.n)
-        if np.any(self.gov.training_prob > 0):
-            for worker in roster.workers:
-                home = worker.home_county
-                if worker.attend_training(t, self.gov.training_prob[home]):
-                    trained[home] += 1
-        self._trained = trained
-        self._yearly_spend = {"training": trained * cfg.policy.training_cost,
-                              "infrastructure": spent["infrastructure"], "fund": spent["fund"]}
-        self._refresh_county_state()
-        self._expectations(env)
-        self._satellites(t, env)
+    def _age_workers(self, t: int) -> None:
+        for worker in self.roster.workers:
+            worker.grow_older(t)
+
+    def _train_workers(self, t: int, trained: np.ndarray) -> None:
+        for worker in self.roster.workers:
+            home = worker.home_county
+            if worker.attend_training(t, self.gov.training_prob[home]):
+                trained[home] += 1
 
     def _expectations(self, env: Environment) -> None:
         for county in self.roster.counties:
@@ -163,14 +117,6 @@ class ReferenceSimulation(Simulation):
         self.roster.sync()
         return ids
 
-    def _match(self, t: int) -> None:
-        self._count_employees()
-        self._match_local(t)
-        rate = np.where(self.seekers > 0, self.hires / np.maximum(self.seekers, 1),
-                        self.local_finding)
-        a = self.cfg.model.local_finding_smoothing
-        self.local_finding = (1 - a) * self.local_finding + a * rate
-
     def _count_employees(self) -> None:
         """Each firm's employees, counted from the workers who work for it."""
         employees = self.firms.employees
@@ -218,14 +164,6 @@ class ReferenceSimulation(Simulation):
                 if worker.poverty_alleviated:
                     self.county_poverty_local[c] += 1
 
-    def _accounts(self, t: int, env: Environment) -> None:
-        self._tally(env)
-        self._refresh_county_state()
-        firms = self.roster.firms[: self.n_firms]
-        for firm in firms:
+    def _firm_accounts(self, t: int, env: Environment) -> None:
+        for firm in self.roster.firms[: self.n_firms]:
             firm.settle_accounts(t, env)
-        # Tax base for next year's county budgets.
-        revenue = np.zeros(self.counties.n)
-        for firm in firms:
-            revenue[firm.county] += firm.revenue
-        self.gov.revenue_year += revenue
