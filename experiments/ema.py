@@ -18,9 +18,7 @@ EMA Workbench is an optional extra (``pip install -e ".[ema]"``; 2.5.x on Python
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +63,7 @@ def export(sweep_dir: Path, out: Path | None = None) -> Path:
         from ema_workbench import ScalarOutcome, save_results
 
     from experiments.aggregate import collect_runs, design_columns, summary_fields
+    from sim.results import atomic_write
 
     sweep_dir = Path(sweep_dir)
     runs = collect_runs(sweep_dir)
@@ -75,17 +74,7 @@ def export(sweep_dir: Path, out: Path | None = None) -> Path:
     for name in outcomes:
         ScalarOutcome(name)  # registers the outcome's kind, which save_results looks up
     out = Path(out) if out else sweep_dir / "ema_results.tar.gz"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_results((experiments, data), tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(out, lambda tmp: save_results((experiments, data), tmp))
     return out
 
 
