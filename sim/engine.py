@@ -264,7 +264,7 @@ class Simulation:
             cfg.policy, self.gov, kind=c.kind, key_assistance=c.key_assistance,
             resettlement=c.resettlement_site, partner=c.partner,
             infrastructure=self.infrastructure, residents=self.residents,
-            residents_home=eligible.astype(float),
+            training_eligible=eligible.astype(float),
             fiscal_per_person=cfg.world.fiscal_capacity_per_person,
             population_scale=self.world.population_scale,
             persons_per_agent=self.world.persons_per_agent, typical_package=typical_package,

@@ -64,7 +64,7 @@ def fund_shares(policy: PolicyConfig, kind, key_assistance, resettlement, infras
 
 
 def yearly_budgets(policy: PolicyConfig, gov: GovernmentState, *, kind, key_assistance,
-                   resettlement, partner, infrastructure, residents, residents_home,
+                   resettlement, partner, infrastructure, residents, training_eligible,
                    fiscal_per_person, population_scale, persons_per_agent, typical_package,
                    training_cost_agents, infra_cost_agents,
                    extra_aid=None) -> dict[str, np.ndarray]:
@@ -72,7 +72,7 @@ def yearly_budgets(policy: PolicyConfig, gov: GovernmentState, *, kind, key_assi
 
     Args:
         residents: worker agents living in each county.
-        residents_home: residents eligible for training (local employees and seekers).
+        training_eligible: residents eligible for training (local employees and seekers).
         fiscal_per_person: central transfer per person per year (yuan).
         population_scale: replica persons / real persons (scales national money levers).
         typical_package: a year of a typical package (kernel units), the smallest budget
@@ -118,10 +118,10 @@ def yearly_budgets(policy: PolicyConfig, gov: GovernmentState, *, kind, key_assi
     gov.fund_freight[:] = policy.fund_freight * fund
     gov.active[:] = active
     gov.offers[:] = active & (gov.package_budget >= typical_package)
-    # Training: budget buys courses for residents who are not away.
+    # Training: the budget buys order-based courses for local employees and job seekers.
     trainees = training / training_cost_agents
-    gov.training_prob[:] = np.where(residents_home > 0,
-                                    np.minimum(1.0, trainees / np.maximum(residents_home, 1)), 0)
+    gov.training_prob[:] = np.where(
+        training_eligible > 0, np.minimum(1.0, trainees / np.maximum(training_eligible, 1)), 0)
     # Infrastructure: diminishing returns (gain shrinks with 1 - q), in service after a lag.
     gain = infra / (infra_cost_agents * np.maximum(residents, 1)) * (1.0 - infrastructure)
     infrastructure += gov.infra_pending[0]
