@@ -154,6 +154,7 @@ class Simulation:
             self.firms.county[: self.n_firms][alive0 & (kind[self.firms.county[: self.n_firms]]
                                                         == ORIGIN)], minlength=n_c
         )[self.origin_ids].astype(float)
+        self.median_plant_size = float(np.median(self.ind["typical_size"]))
         self.skill_mean_by_kind = np.array([cfg.world.skill_mean_origin,
                                             cfg.world.skill_mean_central,
                                             cfg.world.skill_mean_poverty])
@@ -258,8 +259,7 @@ class Simulation:
         if t > 0:
             self._age_workers(t)
         eligible = self.county_counts[:, LOCAL] + self.seekers  # order-based training
-        typical_package = (12 * cfg.policy.wage_subsidy
-                           * float(np.median(self.ind["typical_size"])))
+        typical_package = self._typical_package(12)
         spent = yearly_budgets(
             cfg.policy, self.gov, kind=c.kind, key_assistance=c.key_assistance,
             resettlement=c.resettlement_site, partner=c.partner,
@@ -417,14 +417,17 @@ class Simulation:
         firms it already pays plus one typical package."""
         f = self.firms
         n = self.n_firms
-        cfg = self.cfg
         paying = f.alive[:n] & ((f.subsidy_months_left[:n] > 0) | (f.taper_months_left[:n] > 0))
         months_left_in_year = self.spy - self.step_index % self.spy
         committed = np.bincount(f.county[:n][paying], weights=f.subsidy[:n][paying],
                                 minlength=self.counties.n) * months_left_in_year
-        typical = (months_left_in_year * cfg.policy.wage_subsidy
-                   * float(np.median(self.ind["typical_size"])))
+        typical = self._typical_package(months_left_in_year)
         self.gov.offers[:] = self.gov.active & (self.gov.package_budget >= committed + typical)
+
+    def _typical_package(self, months: int) -> float:
+        """Wage subsidy of a median-sized plant for ``months``: the smallest budget worth
+        offering a package for."""
+        return months * self.cfg.policy.wage_subsidy * self.median_plant_size
 
     def _labor_available(self) -> np.ndarray:
         """Worker agents a newcomer could hire: local seekers and half of those at home."""
