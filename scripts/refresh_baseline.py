@@ -1,4 +1,4 @@
-"""Refresh the seeded regression baseline (tests/baseline/teaching_seed0.json).
+"""Refresh the seeded regression baseline (tests/baseline/teaching_12y.json).
 
 Run only when a change of model behaviour is intended, and say so in the commit message:
 
@@ -8,24 +8,16 @@ Run only when a change of model behaviour is intended, and say so in the commit 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.test_results import BASELINE, BASELINE_ARGS  # noqa: E402
-
-KEEP_OUT = {"run_id", "steps"}
+from tests.baseline.cases import BASELINE, CASES, record_case  # noqa: E402
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "sim", *BASELINE_ARGS, "run.progress=false",
-                        "run.figures=false", f"hydra.run.dir={tmp}/run"], check=True, cwd=ROOT)
-        summary = json.loads((Path(tmp) / "run" / "summary.json").read_text())
-    record = {k: v for k, v in summary.items() if k not in KEEP_OUT}
+    record = {name: record_case(overrides) for name, overrides in CASES.items()}
     BASELINE.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     print(f"wrote {BASELINE}")
 
