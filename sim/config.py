@@ -5,7 +5,7 @@ choices) and, where it comes from data, its source (MODEL.md §9). ``validate`` 
 resolved config once, before any work, and raises :class:`ConfigError` with one line naming
 the field and the allowed range.
 
-Dependency direction: this module imports nothing from the rest of ``sim``.
+Dependency direction: this module imports only ``sim.codes`` from the rest of ``sim``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
+
+from sim.codes import KINDS, REGIONS  # noqa: F401  (re-exported: names used in configs)
 
 INDUSTRIES = (
     "textile_apparel",
@@ -28,8 +30,6 @@ EXTRA_INDUSTRIES = ("musical_instruments",)
 ALL_INDUSTRIES = INDUSTRIES + EXTRA_INDUSTRIES
 EXPORT_INDUSTRIES = ("textile_apparel", "electronics_assembly", "plush_toys", "hair_products",
                      "bags_shoes_hats_socks", "musical_instruments")
-REGIONS = ("east", "central", "west")
-KINDS = ("origin", "central", "poverty")
 ENGINES = ("numba", "reference")
 KPI_REGIMES = ("count", "reform")
 FUND_ALLOCATIONS = ("core", "even", "need")
@@ -335,7 +335,6 @@ class RunConfig:
 
     years: int = param(20, "years", 1, 200)
     seed: int = param(0, "", 0, 2**63 - 1)
-    steps_per_year: int = param(12, "steps/year", 1, 365)
     start_year: int = param(2017, "year", 1900, 2200)
     progress: bool = param(True, doc="show a progress line on long runs")
     figures: bool = param(True, doc="write PNG figures of the run")

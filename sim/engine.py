@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim import kernels as K
+from sim.codes import MONTHS_PER_YEAR
 from sim.config import Config
 from sim.government import GovernmentState, yearly_budgets
 from sim.shocks import shock_state
@@ -111,7 +112,7 @@ class Simulation:
         self.n_firms = w.n_firms
         self.ind = w.industry
         self.n_ind = len(w.industry_names)
-        self.spy = cfg.run.steps_per_year
+        self.spy = MONTHS_PER_YEAR
         self.n_steps = cfg.run.years * self.spy
         self.step_index = 0
         # Dynamics draws use their own 63-bit seed derived from run.seed.

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.codes import months
 from sim.config import Config, WorldConfig
 from sim.industries import industry_arrays
 from sim.state import (
@@ -215,7 +216,7 @@ def generate(cfg: Config) -> World:
     for i in np.flatnonzero(resource_industries):
         local_resource[:, i] = pov & (rng.random(counties.n) < w.local_resource_share)
     workers = _workers(w, counties, counts, n_ind, rng)
-    campaign_months = CAMPAIGN_PACKAGE_YEARS * cfg.run.steps_per_year
+    campaign_months = months(CAMPAIGN_PACKAGE_YEARS)
     firms, n_firms = _firms(w, counties, counts, ind, local_resource, campaign_months, rng)
     persons = w.worker_agents * w.persons_per_agent
     return World(counties=counties, firms=firms, workers=workers, n_firms=n_firms,
