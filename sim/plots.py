@@ -12,12 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from sim.results import (  # noqa: E402
-    atomic_write_bytes,
-    kaplan_meier,
-    post_expiry_spells,
-    poverty_spells,
-)
+from sim.atomic import atomic_write_bytes  # noqa: E402
+from sim.survival import kaplan_meier, post_expiry_spells, poverty_spells  # noqa: E402
 
 
 def _save(fig, path: Path) -> None:

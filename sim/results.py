@@ -1,4 +1,4 @@
-"""Run outputs: tidy tables, the summary and Kaplan-Meier survival, written atomically.
+"""Run outputs: tidy tables, the summary and the figures, written atomically (``sim.atomic``).
 
 Every table carries ``run_id``, ``seed`` and the preset names, so rows from many runs can be
 concatenated without losing where they came from. Counts are persons (worker agents x
@@ -9,16 +9,28 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+# The atomic writers are also re-exported here for experiments.aggregate, design, ema,
+# manifest and runs until they import sim.atomic.
+from sim.atomic import (
+    atomic_write,  # noqa: F401  (re-exported for experiments.ema)
+    atomic_write_bytes,
+    atomic_write_parquet,
+)
 from sim.config import KINDS, REGIONS
 from sim.engine import EVENT_COLUMNS, METRICS, MONEY_METRICS, PERSON_METRICS, Simulation
-from sim.state import ENTRY_NAMES, EV_ENTER, EV_EXIT, EV_RELOCATE, EVENT_NAMES, REASON_NAMES
+from sim.plots import run_figures
+from sim.state import ENTRY_NAMES, EVENT_NAMES, REASON_NAMES
+from sim.survival import (
+    kaplan_meier,  # noqa: F401  re-exported for sim.mesa_model until it imports sim.survival
+    post_expiry_spells,
+    poverty_spells,
+    survival_at,
+)
 
 POVERTY = KINDS.index("poverty")
 ORIGIN = KINDS.index("origin")
@@ -51,60 +63,6 @@ SUMMARY_DOC = {
 def run_id_for(config_yaml: str) -> str:
     """A stable id: the first 12 hex digits of the SHA-1 of the resolved config."""
     return hashlib.sha1(config_yaml.encode()).hexdigest()[:12]
-
-
-def kaplan_meier(durations: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Product-limit estimate: event times and survival just after each of them."""
-    durations = np.asarray(durations, dtype=float)
-    observed = np.asarray(observed, dtype=bool)
-    times = np.unique(durations[observed])
-    surv = np.empty(times.size)
-    s = 1.0
-    for k, t in enumerate(times):
-        at_risk = np.count_nonzero(durations >= t)
-        deaths = np.count_nonzero((durations == t) & observed)
-        s *= 1.0 - deaths / at_risk
-        surv[k] = s
-    return times, surv
-
-
-def survival_at(durations, observed, t: float) -> float:
-    """Kaplan-Meier S(t); NaN if nobody was at risk at ``t``."""
-    durations = np.asarray(durations, dtype=float)
-    if durations.size == 0 or np.count_nonzero(durations >= t) == 0:
-        return float("nan")
-    times, surv = kaplan_meier(durations, observed)
-    k = np.searchsorted(times, t, side="right") - 1
-    return 1.0 if k < 0 else float(surv[k])
-
-
-def poverty_spells(events: pd.DataFrame, county_kind: np.ndarray, end_step: int) -> pd.DataFrame:
-    """Spells of firms in poverty counties that began during the run.
-
-    A spell starts when a firm enters or relocates into a poverty county and ends when it
-    exits there (observed) or moves away or the run ends (censored).
-    """
-    ev = events.sort_values(["firm_id", "step", "event_code"], kind="stable")
-    rows = []
-    open_spell: dict[int, tuple] = {}
-    for fid, step, code, county, pkg in zip(ev.firm_id.to_numpy(), ev.step.to_numpy(),
-                                            ev.event_code.to_numpy(), ev.county.to_numpy(),
-                                            ev.package_months.to_numpy(), strict=True):
-        if fid in open_spell and code in (EV_EXIT, EV_RELOCATE):
-            start, pk = open_spell.pop(fid)
-            rows.append((fid, start, step - start, code == EV_EXIT, pk))
-        if code in (EV_ENTER, EV_RELOCATE) and county_kind[county] == POVERTY:
-            open_spell[fid] = (step, pkg)
-    for fid, (start, pk) in open_spell.items():
-        rows.append((fid, start, end_step - start, False, pk))
-    return pd.DataFrame(rows, columns=["firm_id", "start_step", "duration_months", "exited",
-                                       "package_months"])
-
-
-def post_expiry_spells(spells: pd.DataFrame) -> pd.DataFrame:
-    """Packaged spells still running at expiry, timed from the expiry month."""
-    s = spells[(spells.package_months > 0) & (spells.duration_months >= spells.package_months)]
-    return s.assign(duration_months=s.duration_months - s.package_months)
 
 
 def _group_labels(sim: Simulation):
@@ -260,41 +218,6 @@ def summary(sim: Simulation, ts: pd.DataFrame, events: pd.DataFrame) -> dict:
     }
 
 
-# --- atomic writing ---------------------------------------------------------------------------
-
-def atomic_write(path: Path, write) -> None:
-    """Create ``path`` atomically: ``write(tmp)`` fills a temporary file in the same folder,
-    which then replaces ``path`` (readers see the old file or the new one, never half)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (flushed to disk before the rename)."""
-    def write(tmp):
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-
-    atomic_write(path, write)
-
-
-def atomic_write_parquet(df: pd.DataFrame, path: Path) -> None:
-    """Write a DataFrame as Parquet atomically."""
-    atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
-
-
 def _json_default(x):
     if isinstance(x, np.generic):
         return x.item()
@@ -320,8 +243,6 @@ def write_run(sim: Simulation, out_dir: Path, config_yaml: str, figures: bool = 
     atomic_write_parquet(industry_frame(sim, meta), out_dir / "industry.parquet")
     summ = summary(sim, ts, ev)
     if figures:
-        from sim.plots import run_figures
-
         run_figures(ts, ev, sim, out_dir)
     record = {**meta, **summ, "steps": sim.step_index}
     atomic_write_bytes(out_dir / "summary.json",

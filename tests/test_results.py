@@ -12,9 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.results import kaplan_meier, poverty_spells, survival_at
+from sim.survival import kaplan_meier, kaplan_meier_band, poverty_spells, survival_at
 from tests.baseline.cases import BASELINE, CASES, HEADLINE, record_case
-
 
 
 def test_kaplan_meier_matches_lifelines():
@@ -27,6 +26,32 @@ def test_kaplan_meier_matches_lifelines():
         assert survival_at(d, e, t) == pytest.approx(float(kmf.predict(t)), abs=1e-12)
     times, surv = kaplan_meier(d, e)
     assert np.all(np.diff(surv) <= 0)
+    assert np.allclose(surv, kmf.survival_function_.loc[times].to_numpy().ravel(),
+                       rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["censored", "all_exit", "one_spell", "no_exit"])
+def test_kaplan_meier_band_matches_lifelines(case):
+    """The 95 % band is lifelines' default (exponential Greenwood), also where S reaches 0."""
+    lifelines = pytest.importorskip("lifelines")
+    rng = np.random.default_rng(1)
+    d = rng.integers(1, 40, 200).astype(float)
+    e = {"censored": rng.random(200) < 0.5, "all_exit": np.ones(200, bool),
+         "one_spell": np.ones(200, bool), "no_exit": np.zeros(200, bool)}[case]
+    if case == "one_spell":
+        d, e = d[:1], e[:1]
+    km = kaplan_meier_band(d, e)
+    if case == "no_exit":
+        assert km.times.size == km.survival.size == km.lower.size == km.upper.size == 0
+        return
+    kmf = lifelines.KaplanMeierFitter().fit(d, e)
+    band = kmf.confidence_interval_survival_function_.loc[km.times].to_numpy()
+    assert np.allclose(km.survival, kmf.survival_function_.loc[km.times].to_numpy().ravel(),
+                       rtol=0, atol=1e-12)
+    assert np.allclose(km.lower, band[:, 0], rtol=0, atol=1e-12)
+    assert np.allclose(km.upper, band[:, 1], rtol=0, atol=1e-12)
+    assert np.all((km.lower <= km.survival) & (km.survival <= km.upper))
+    assert np.array_equal(kaplan_meier(d, e)[1], km.survival)
 
 
 def test_spells_censor_moves_and_count_exits():

@@ -1,0 +1,108 @@
+"""Survival of firms in poverty counties: spells from the event log and Kaplan-Meier.
+
+The project's one Kaplan-Meier estimator (the run summary, the run and sweep figures and the
+Mesa model all use it); ``tests/test_results.py`` checks it and its confidence band against
+lifelines. Durations are in months (steps) unless the caller passes another unit.
+"""
+
+from __future__ import annotations
+
+from statistics import NormalDist
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from sim.codes import EV_ENTER, EV_EXIT, EV_RELOCATE, POVERTY
+
+
+class KaplanMeierBand(NamedTuple):
+    """Kaplan-Meier estimate with a pointwise confidence band, at the event times."""
+
+    times: np.ndarray  # distinct times with at least one observed exit, ascending
+    survival: np.ndarray  # S(t) just after each of them
+    lower: np.ndarray  # lower bound of the band
+    upper: np.ndarray  # upper bound of the band
+
+
+def _event_table(durations, observed):
+    """Event times, exits and numbers at risk at each of them."""
+    durations = np.asarray(durations, dtype=float)
+    observed = np.asarray(observed, dtype=bool)
+    times, deaths = np.unique(durations[observed], return_counts=True)
+    at_risk = durations.size - np.searchsorted(np.sort(durations), times, side="left")
+    return times, deaths, at_risk
+
+
+def kaplan_meier(durations, observed) -> tuple[np.ndarray, np.ndarray]:
+    """Product-limit estimate: event times and survival just after each of them.
+
+    Args:
+        durations: time to the exit or to censoring of each spell.
+        observed: True where the spell ended in an exit, False where it was censored.
+    """
+    times, deaths, at_risk = _event_table(durations, observed)
+    return times, np.cumprod(1.0 - deaths / at_risk)
+
+
+def kaplan_meier_band(durations, observed, level: float = 0.95) -> KaplanMeierBand:
+    """Kaplan-Meier estimate with the exponential Greenwood (log-log) confidence band.
+
+    Greenwood's variance of log S, V(t) = sum over event times t_i <= t of
+    d_i / (n_i (n_i - d_i)), is carried to the scale log(-log S), where the normal
+    approximation holds better, and back: with c = z sqrt(V) / log S(t) the band is
+    [S ** exp(-c), S ** exp(c)], which stays inside [0, 1] (Kalbfleisch & Prentice 2002,
+    §1.4; the default band of lifelines' ``KaplanMeierFitter``). Where S reaches 0 the band
+    is [0, 0].
+    """
+    times, deaths, at_risk = _event_table(durations, observed)
+    surv = np.cumprod(1.0 - deaths / at_risk)
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # an event time where every firm at risk exits adds 0 (S is 0 from there on)
+        terms = np.where(at_risk > deaths, deaths / (at_risk * (at_risk - deaths.astype(float))),
+                         0.0)
+        log_s = np.log(surv)
+        spread = z * np.sqrt(np.cumsum(terms)) / log_s  # <= 0 where 0 < S < 1
+        lower = np.where(surv > 0, surv ** np.exp(-spread), 0.0)
+        upper = np.where(surv > 0, surv ** np.exp(spread), 0.0)
+    return KaplanMeierBand(times, surv, lower, upper)
+
+
+def survival_at(durations, observed, t: float) -> float:
+    """Kaplan-Meier S(t); NaN if nobody was at risk at ``t``."""
+    durations = np.asarray(durations, dtype=float)
+    if durations.size == 0 or np.count_nonzero(durations >= t) == 0:
+        return float("nan")
+    times, surv = kaplan_meier(durations, observed)
+    k = np.searchsorted(times, t, side="right") - 1
+    return 1.0 if k < 0 else float(surv[k])
+
+
+def poverty_spells(events: pd.DataFrame, county_kind: np.ndarray, end_step: int) -> pd.DataFrame:
+    """Spells of firms in poverty counties that began during the run.
+
+    A spell starts when a firm enters or relocates into a poverty county and ends when it
+    exits there (observed) or moves away or the run ends (censored).
+    """
+    ev = events.sort_values(["firm_id", "step", "event_code"], kind="stable")
+    rows = []
+    open_spell: dict[int, tuple] = {}
+    for fid, step, code, county, pkg in zip(ev.firm_id.to_numpy(), ev.step.to_numpy(),
+                                            ev.event_code.to_numpy(), ev.county.to_numpy(),
+                                            ev.package_months.to_numpy(), strict=True):
+        if fid in open_spell and code in (EV_EXIT, EV_RELOCATE):
+            start, pk = open_spell.pop(fid)
+            rows.append((fid, start, step - start, code == EV_EXIT, pk))
+        if code in (EV_ENTER, EV_RELOCATE) and county_kind[county] == POVERTY:
+            open_spell[fid] = (step, pkg)
+    for fid, (start, pk) in open_spell.items():
+        rows.append((fid, start, end_step - start, False, pk))
+    return pd.DataFrame(rows, columns=["firm_id", "start_step", "duration_months", "exited",
+                                       "package_months"])
+
+
+def post_expiry_spells(spells: pd.DataFrame) -> pd.DataFrame:
+    """Packaged spells still running at expiry, timed from the expiry month."""
+    s = spells[(spells.package_months > 0) & (spells.duration_months >= spells.package_months)]
+    return s.assign(duration_months=s.duration_months - s.package_months)
