@@ -13,9 +13,13 @@ local jobs and cost per local job-year) and writes the figures. Its sweep direct
 ``results/sweeps/headline-<hash>`` (the hash covers the design and the model's code), so
 rerunning after an interruption finishes the missing runs only.
 
-With the default design the curated outputs are copied to ``results/headline/``
-(``--publish`` to force or redirect, ``--no-publish`` to skip). Extra Hydra overrides pass
-through, e.g. ``python -m experiments.headline world=teaching run.years=5 --seeds 3``.
+It writes only into the (git-ignored) sweep directory. ``--publish DIR`` then copies the
+small curated outputs into ``DIR`` with a ``meta.json`` that records what produced them (the
+command, the overrides, the model's code version) and nothing that changes from one
+regeneration to the next (no date, wall time or host), so regenerating with the same code and
+seeds gives the same bytes. ``make publish`` is ``--publish results/headline``, which accepts
+the default design only. Extra Hydra overrides pass through, e.g.
+``python -m experiments.headline world=teaching run.years=5 --seeds 3``.
 """
 
 from __future__ import annotations
@@ -26,8 +30,11 @@ import os
 import platform
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
+
+from experiments.naming import code_version, default_sweep_dir, sweep_dir_override
+from sim.atomic import atomic_write_bytes
+from sim.cli import main as sim_main
 
 ARMS = ("baseline", "kpi_reform", "special_fund_core", "training_push", "longer_packages",
         "policy_mix")
@@ -53,15 +60,13 @@ def sweep_overrides(arms=ARMS, shocks=SHOCKS, seeds: int = SEEDS, world: str = W
 
 def publish(sweep_dir: Path, dest: Path, meta: dict) -> list[Path]:
     """Copy the curated outputs of the headline sweep to ``dest`` (atomically per file)."""
-    from sim.results import atomic_write_bytes
-
     written = []
     for name in PUBLISHED:
         src = Path(sweep_dir) / name
         if src.exists():
             atomic_write_bytes(dest / name, src.read_bytes())
             written.append(dest / name)
-    atomic_write_bytes(dest / "meta.json", json.dumps(meta, indent=2).encode())
+    atomic_write_bytes(dest / "meta.json", (json.dumps(meta, indent=2) + "\n").encode())
     return written + [dest / "meta.json"]
 
 
@@ -81,18 +86,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shocks", default=",".join(SHOCKS),
                         help="shock presets, comma-separated")
     parser.add_argument("--world", default=WORLD, help="world preset (default: default)")
-    parser.add_argument("--publish", type=Path, default=None,
-                        help=f"copy the curated outputs here (default {PUBLISH_DIR} when the "
-                             "design is the default one)")
-    parser.add_argument("--no-publish", action="store_true", help="do not copy outputs")
+    parser.add_argument("--publish", type=Path, default=None, metavar="DIR",
+                        help="after the runs, copy the curated outputs to DIR (make publish: "
+                             f"{PUBLISH_DIR}, for the default design only)")
     argv = list(sys.argv[1:] if argv is None else argv)  # sim's main rewrites sys.argv
     args, extra = parser.parse_known_args(argv)
     default_design = (args.seeds == SEEDS and args.arms == ",".join(ARMS)
                       and args.shocks == ",".join(SHOCKS) and args.world == WORLD and not extra)
+    if (args.publish is not None and not default_design
+            and args.publish.resolve() == PUBLISH_DIR.resolve()):
+        print(f"error: {PUBLISH_DIR}/ holds the default design only; run it without options "
+              "and overrides, or pass --publish OTHER_DIR", file=sys.stderr)
+        return 2
     overrides = sweep_overrides(args.arms.split(","), args.shocks.split(","), args.seeds,
                                 args.world, extra)
-    from experiments.naming import default_sweep_dir, sweep_dir_override
-
     sweep_dir = default_sweep_dir(overrides, prefix="headline")
     if not any(o.startswith("hydra.sweep.dir=") for o in extra):
         overrides.append(sweep_dir_override(sweep_dir))
@@ -101,8 +108,6 @@ def main(argv: list[str] | None = None) -> int:
                          .split("=", 1)[1].strip("'\"")).resolve()
     n_runs = len(args.arms.split(",")) * len(args.shocks.split(",")) * args.seeds
     print(f"headline experiment: {n_runs} runs into {sweep_dir}", flush=True)
-    from sim.cli import main as sim_main
-
     already = len(list(sweep_dir.rglob("summary.json"))) if sweep_dir.is_dir() else 0
     start = time.perf_counter()
     status = 0
@@ -111,25 +116,19 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         status = exc.code if isinstance(exc.code, int) else 1
     wall = time.perf_counter() - start
-    print(f"headline experiment: {wall / 60:.1f} min wall time on {os.cpu_count()} cores",
-          flush=True)
-    dest = args.publish or (PUBLISH_DIR if default_design else None)
-    if status != 0 or dest is None or args.no_publish:
-        if status == 0 and not args.no_publish:
-            print("not the default design: results/headline/ left unchanged "
-                  "(pass --publish DIR to copy the outputs)")
+    print(f"headline experiment: {wall / 60:.1f} min wall time on {os.cpu_count()} cores "
+          f"({already} of {n_runs} runs were already complete)", flush=True)
+    if status != 0 or args.publish is None:
         return status
-    from experiments.naming import code_version
-
+    # Only what determines the outputs: no date, wall time, host or resume state, so that a
+    # regeneration with the same code and seeds is byte-identical.
     meta = {"command": " ".join(["python -m experiments.headline", *argv]),
-            "overrides": overrides[:-1], "sweep_dir": _relative(sweep_dir), "runs": n_runs,
+            "overrides": [o for o in overrides if not o.startswith("hydra.sweep.dir=")],
+            "sweep_dir": _relative(sweep_dir), "runs": n_runs,
             "code_version": code_version(),
-            "finished": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "wall_time_s": round(wall, 1), "runs_already_complete": already,
-            "cpus": os.cpu_count(),
             "python": platform.python_version()}
-    written = publish(sweep_dir, Path(dest), meta)
-    print(f"published {len(written)} files to {dest}/")
+    written = publish(sweep_dir, args.publish, meta)
+    print(f"published {len(written)} files to {args.publish}/")
     return 0
 
 
