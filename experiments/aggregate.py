@@ -26,9 +26,14 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from experiments import runs as jobs
+from experiments.design import write_indices
+from experiments.figures import sweep_figures
 from experiments.manifest import read_manifest
 from experiments.stats import mean_ci, paired_difference
+from sim import jobs
+from sim.atomic import atomic_write_bytes, atomic_write_parquet
+from sim.config import compose
+from sim.results import SUMMARY_DOC
 
 GROUPS = ("world", "policy", "shock")
 BASELINE_ARM = "baseline"
@@ -44,8 +49,6 @@ HEADLINE = {
 
 def summary_fields() -> list[str]:
     """The summary indicators every run reports (``sim.results.SUMMARY_DOC``)."""
-    from sim.results import SUMMARY_DOC
-
     return list(SUMMARY_DOC)
 
 
@@ -107,12 +110,10 @@ def _overrides_of(job_dir: Path) -> list[str] | None:
     return None
 
 
-def _composed_meta(overrides: list[str]) -> dict:
+def _meta_from_config(overrides: list[str]) -> dict:
     """Seed and preset names of a run that left no record, from its configuration."""
-    from sim.cli import _compose
-
     try:
-        cfg = _compose([o for o in overrides if not o.lstrip("+~").startswith("hydra")])
+        cfg = compose([o for o in overrides if not o.lstrip("+~").startswith("hydra")])
     except Exception:  # an unparseable job: leave its fields empty
         return {}
     return {"seed": cfg.run.seed, "world": cfg.world.name, "policy": cfg.policy.name,
@@ -146,7 +147,7 @@ def collect_runs(sweep_dir: Path) -> pd.DataFrame:
         if row["seed"] is None and "run.seed" in parse_overrides(overrides):
             row["seed"] = parse_overrides(overrides)["run.seed"]
         if any(row[k] is None for k in ("seed", *GROUPS)):
-            for key, value in _composed_meta(overrides).items():
+            for key, value in _meta_from_config(overrides).items():
                 row[key] = value if row[key] is None else row[key]
         if "design_point" in entry:
             row["design_point"] = entry["design_point"]
@@ -311,8 +312,6 @@ def aggregate(sweep_dir: Path, figures: bool = True, quiet: bool = False) -> Swe
         figures: also draw the sweep figures.
         quiet: do not print the table and the status lines.
     """
-    from sim.results import atomic_write_bytes, atomic_write_parquet
-
     sweep_dir = Path(sweep_dir)
     runs = collect_runs(sweep_dir)
     if runs.empty:
@@ -327,13 +326,9 @@ def aggregate(sweep_dir: Path, figures: bool = True, quiet: bool = False) -> Swe
     result.written += [sweep_dir / name for name in OUTPUTS]
     manifest = read_manifest(sweep_dir) or {}
     if manifest.get("design"):
-        from experiments.design import write_indices
-
         result.written += write_indices(sweep_dir, runs, manifest["design"], result.notes,
                                         quiet=quiet)
     if figures:  # the tables above are the results; a figure that fails is reported only
-        from experiments.figures import sweep_figures
-
         try:
             result.written += sweep_figures(sweep_dir, runs, design, result.notes)
         except Exception as exc:

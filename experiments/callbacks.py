@@ -21,6 +21,9 @@ from pathlib import Path
 
 from hydra.experimental.callback import Callback
 
+from experiments.manifest import grid_jobs, read_manifest, write_manifest
+from sim.jobs import code_version
+
 
 class SweepProgress:
     """A line every few seconds: runs done of the sweep, failures, elapsed and remaining time.
@@ -108,9 +111,6 @@ class AggregateSweep(Callback):
 
     def on_multirun_start(self, config, **kwargs) -> None:
         try:
-            from experiments.manifest import grid_jobs, read_manifest, write_manifest
-            from experiments.naming import code_version
-
             sweep_dir = Path(str(config.hydra.sweep.dir))
             sweep_dir.mkdir(parents=True, exist_ok=True)
             manifest = read_manifest(sweep_dir)
@@ -134,6 +134,8 @@ class AggregateSweep(Callback):
             self._progress.stop()
             self._progress = None
         try:
+            # Deferred: the aggregation pulls in matplotlib and scipy, and Hydra unpickles
+            # this callback in every job process.
             from experiments.aggregate import aggregate
 
             result = aggregate(Path(str(config.hydra.sweep.dir)), figures=self.figures,

@@ -34,6 +34,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from experiments.launch import launch_jobs
+from experiments.manifest import write_manifest
+from sim.atomic import atomic_write_bytes
+from sim.cli import InputError, preflight
+from sim.config import Config
+from sim.jobs import code_version, default_sweep_dir, sweep_dir_override
+
 DEFAULT_LEVERS = {
     "policy.policy_years": (1.0, 6.0),
     "policy.credibility": (0.5, 1.0),
@@ -55,8 +62,6 @@ def lever_type(path: str) -> type:
     Raises:
         DesignError: if the path is not a numeric field of the configuration schema.
     """
-    from sim.config import Config
-
     node: type = Config
     for part in path.split("."):
         hints = typing.get_type_hints(node) if dataclasses.is_dataclass(node) else {}
@@ -214,8 +219,6 @@ def indices(design: dict, runs: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
 def write_indices(sweep_dir: Path, runs: pd.DataFrame, design: dict, notes: list[str],
                   quiet: bool = False) -> list[Path]:
     """Write ``sensitivity.csv`` for a design sweep (and print it); return the files written."""
-    from sim.results import atomic_write_bytes
-
     table = indices(design, runs, notes)
     path = Path(sweep_dir) / "sensitivity.csv"
     atomic_write_bytes(path, table.to_csv(index=False).encode())
@@ -247,10 +250,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true",
                         help="print the design and the sweep directory, run nothing")
     args, overrides = parser.parse_known_args(argv)
-    from experiments.manifest import write_manifest
-    from experiments.naming import code_version, default_sweep_dir, sweep_dir_override
-    from sim.cli import InputError, preflight
-
     try:
         levers = dict(DEFAULT_LEVERS)
         if args.lever:
@@ -288,8 +287,6 @@ def main(argv: list[str] | None = None) -> int:
     write_manifest(sweep_dir, {"kind": args.method, "overrides": overrides,
                                "code_version": code_version(), "design": design.to_json(),
                                "jobs": jobs})
-    from experiments.launch import launch_jobs
-
     try:
         launch_jobs([[*job["overrides"], f"hydra.sweep.subdir={job['subdir']}"] for job in jobs],
                     task + hydra_overrides)

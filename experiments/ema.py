@@ -19,10 +19,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from experiments.aggregate import collect_runs, design_columns, summary_fields
+from sim.atomic import atomic_write
 
 MODEL_NAME = "transfer_sim"
 EMA_COLUMNS = ("scenario", "policy", "model")
@@ -56,14 +60,9 @@ def ema_tables(runs: pd.DataFrame, design: list[str],
 
 def export(sweep_dir: Path, out: Path | None = None) -> Path:
     """Write the EMA Workbench results file of ``sweep_dir``; return its path."""
-    import warnings
-
     with warnings.catch_warnings():  # optional ipyparallel support, not used here
         warnings.simplefilter("ignore", UserWarning)
-        from ema_workbench import ScalarOutcome, save_results
-
-    from experiments.aggregate import collect_runs, design_columns, summary_fields
-    from sim.results import atomic_write
+        from ema_workbench import ScalarOutcome, save_results  # an optional extra
 
     sweep_dir = Path(sweep_dir)
     runs = collect_runs(sweep_dir)

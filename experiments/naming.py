@@ -1,86 +1,9 @@
-"""Stable sweep directory names, so that rerunning a sweep command resumes it.
+"""Moved to :mod:`sim.jobs` (``python -m sim`` names sweep directories, and ``sim`` does not
+import ``experiments``).
 
-``python -m sim -m ARGS`` without ``hydra.sweep.dir=`` writes into
-``results/sweeps/<slug>-<hash>`` where ``<slug>`` is a readable form of the task overrides and
-``<hash>`` the first 8 hex digits of the SHA-1 of the sorted overrides that define the sweep
-(task overrides, ``hydra/sweeper`` and ``hydra.sweeper.*``) and of the model's source code
-(``code_version``). The launcher, its settings and the output options of Hydra do not enter
-the name, so the same sweep moved from joblib to Ray or SLURM resumes in the same directory,
-while a change to the model's code starts a new directory instead of mixing results of two
-model versions. Inside it each job writes to ``${hydra.job.override_dirname}`` (e.g.
-``policy=kpi_reform,run.seed=3``), which does not depend on the order jobs are launched in.
+Kept only for ``experiments.headline``; delete this module once it imports ``sim.jobs``.
 """
 
-from __future__ import annotations
+from sim.jobs import code_version, default_sweep_dir, sweep_dir_override
 
-import functools
-import hashlib
-import re
-from pathlib import Path
-
-SWEEPS_ROOT = Path("results") / "sweeps"
-PACKAGE_DIR = Path(__file__).resolve().parent.parent / "sim"
-
-
-@functools.lru_cache(maxsize=1)
-def code_version() -> str:
-    """First 12 hex digits of the SHA-1 over the model's Python sources (``sim/**/*.py``)."""
-    digest = hashlib.sha1()
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
-def _defines_sweep(override: str) -> bool:
-    key = override.split("=", 1)[0].lstrip("+~")
-    if key.startswith("hydra"):
-        return key == "hydra/sweeper" or key.startswith("hydra.sweeper.")
-    return True
-
-
-def slug(text: str, limit: int = 72) -> str:
-    """``text`` reduced to characters that are safe in file names and Hydra overrides."""
-    text = re.sub(r"[^A-Za-z0-9._,=+-]+", "_", re.sub(r"[()\[\]{}]", "", text)).strip("_")
-    return text[:limit].rstrip("_") or "sweep"
-
-
-def sweep_name(overrides: list[str], extra: str = "", prefix: str | None = None) -> str:
-    """The directory name of a sweep given its command-line overrides.
-
-    Args:
-        overrides: all overrides of the command line (Hydra's own are filtered here).
-        extra: anything else that defines the sweep (e.g. a design specification).
-        prefix: a fixed readable part instead of one made from the overrides.
-    """
-    defining = sorted(o for o in overrides if _defines_sweep(o))
-    digest = hashlib.sha1("\n".join([*defining, extra, code_version()]).encode()).hexdigest()
-    if prefix:
-        return f"{slug(prefix)}-{digest[:8]}"
-    task = [o for o in defining if not o.lstrip("+~").startswith("hydra")]
-    swept = [o for o in task if _is_sweep(o)]
-    readable = "__".join(o.lstrip("+~") for o in swept + [o for o in task if o not in swept])
-    return f"{slug(readable)}-{digest[:8]}"
-
-
-def _is_sweep(override: str) -> bool:
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    try:
-        return OverridesParser.create().parse_override(override).is_sweep_override()
-    except Exception:  # preflight reports malformed overrides; here any name will do
-        return False
-
-
-def default_sweep_dir(overrides: list[str], extra: str = "", prefix: str | None = None) -> Path:
-    """Absolute path of the default sweep directory (absolute so that remote workers whose
-    working directory differs, e.g. Ray's, write to the same place)."""
-    return (SWEEPS_ROOT / sweep_name(overrides, extra, prefix)).resolve()
-
-
-def sweep_dir_override(path: Path) -> str:
-    """A ``hydra.sweep.dir=`` override for ``path``, quoted for Hydra's parser."""
-    text = str(path)
-    if "'" in text or "\\" in text or "$" in text:
-        raise ValueError(f"unsupported character in sweep directory {text!r}")
-    return f"hydra.sweep.dir='{text}'"
+__all__ = ["code_version", "default_sweep_dir", "sweep_dir_override"]

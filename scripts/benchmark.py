@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sim.cli import _compose  # noqa: E402
+from sim.config import compose  # noqa: E402
 from sim.engine import Simulation  # noqa: E402
 
 
@@ -26,7 +26,7 @@ def measure(world: str, years: int, agents: int | None) -> dict:
     overrides = [f"world={world}", f"run.years={years}"]
     if agents:
         overrides.append(f"world.worker_agents={agents}")
-    cfg = _compose(overrides)
+    cfg = compose(overrides)
     t0 = time.perf_counter()
     sim = Simulation(cfg)
     t1 = time.perf_counter()
@@ -47,7 +47,7 @@ def main() -> None:
     ap.add_argument("--scales", type=float, nargs="+", default=[0.5, 1.0, 2.0])
     args = ap.parse_args()
     measure("teaching", 1, None)  # warm-up: load the kernels' compile cache
-    base = _compose([f"world={args.world}"]).world.worker_agents
+    base = compose([f"world={args.world}"]).world.worker_agents
     rows = [measure(args.world, args.years, int(base * s)) for s in args.scales]
     for row in rows:
         print(json.dumps(row))

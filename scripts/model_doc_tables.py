@@ -35,7 +35,6 @@ from sim.industries import TABLE, Industry  # noqa: E402
 from sim.results import SUMMARY_DOC  # noqa: E402
 
 DOC = ROOT / "docs" / "model.md"
-CONFIG_DIR = ROOT / "configs"
 BEGIN = "<!-- BEGIN GENERATED TABLES -->"
 END = "<!-- END GENERATED TABLES -->"
 
@@ -226,10 +225,9 @@ def preset_tables() -> str:
     parts = []
     for group in PRESET_GROUPS:
         rows = []
-        for path in sorted((CONFIG_DIR / group).glob("*.yaml")):
-            text = path.read_text(encoding="utf-8")
-            rows.append((f"`{group}={path.stem}`", _leading_comment(text) or "—",
-                         _settings(text)))
+        for name in C.presets(group):
+            text = (C.CONFIG_DIR / group / f"{name}.yaml").read_text(encoding="utf-8")
+            rows.append((f"`{group}={name}`", _leading_comment(text) or "—", _settings(text)))
         parts.append(f"**{group}** (`configs/{group}/`)\n\n"
                      + table(("preset", "description (leading comment)", "settings"), rows))
     return "\n\n".join(parts)

@@ -1,9 +1,16 @@
 """Agent-based simulation of labor-intensive industrial transfer into poverty-alleviated counties.
 
-Layers (dependencies point one way): ``sim.config`` (schema) -> ``sim.world``, ``sim.kernels``,
-``sim.engine`` (numpy/numba) -> ``sim.results`` -> ``sim.plots``, ``sim.cli``.
-``sim.TransferModel`` (``sim.mesa_model``) wraps an engine as a Mesa model; it is imported on
-first use, so ``import sim`` stays cheap.
+Imports point one way, down this list (``sim.engines`` defers the reference engine, which
+needs Mesa); ``sim`` never imports ``experiments``:
+
+- entry points: ``sim.cli`` (``python -m sim``), ``sim.app`` (the classroom demo);
+- the Mesa layer: ``sim.mesa_model`` (``sim.TransferModel``), ``sim.reference``, ``sim.agents``;
+- outputs: ``sim.jobs`` (job directories, sweep names), ``sim.results``, ``sim.plots``,
+  ``sim.survival``, ``sim.atomic``;
+- the model: ``sim.engines`` (picks an engine), the numba engine ``sim.engine`` and
+  ``sim.kernels``, ``sim.params``, ``sim.rules``, ``sim.world``, ``sim.state``,
+  ``sim.industries``;
+- ``sim.config`` (schema, validation, ``compose`` of ``configs/``) and ``sim.codes``.
 """
 
 __version__ = "0.1.0"
@@ -12,6 +19,7 @@ __all__ = ["TransferModel"]
 
 def __getattr__(name: str):
     if name == "TransferModel":
+        # Imported on first use: it defers Mesa (and the engine), so ``import sim`` stays cheap.
         from sim.mesa_model import TransferModel
 
         return TransferModel

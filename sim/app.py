@@ -22,8 +22,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from sim.agents import import_mesa
-from sim.cli import presets
-from sim.config import FUND_ALLOCATIONS, KINDS
+from sim.codes import KINDS, MONTHS_PER_YEAR, POVERTY, Kind
+from sim.config import FUND_ALLOCATIONS, presets
 from sim.mesa_model import TransferModel
 
 import_mesa()  # keeps the multiprocessing start method (see sim.agents)
@@ -94,8 +94,8 @@ def map_figure(model: TransferModel) -> Figure:
     ax = fig.add_axes((0.13, 0.15, 0.72, 0.75))
     colour_axis = fig.add_axes((0.87, 0.15, 0.025, 0.75))
     x = -counties.distance_km.to_numpy()
-    row = np.array([KINDS.index(k) for k in counties.kind])
-    y = (2 - row) + 0.22 * ((counties.county.to_numpy() * 7) % 5 - 2) / 2
+    row = np.array([Kind[k.upper()] for k in counties.kind], dtype=int)
+    y = (POVERTY - row) + 0.22 * ((counties.county.to_numpy() * 7) % 5 - 2) / 2
     share = counties.local_jobs / counties.residents.clip(lower=1)
     size = 80 + 45 * counties.firms
     for resettlement, marker in ((False, "o"), (True, "s")):
@@ -112,7 +112,7 @@ def map_figure(model: TransferModel) -> Figure:
             ax.axvspan(x[sel].min() - 40, x[sel].max() + 40, color=colour, alpha=0.08, lw=0)
             ax.text(x[sel].mean(), 2.55, region, ha="center", color=colour, fontsize=9)
     fig.colorbar(points, cax=colour_axis, label="share in local jobs")
-    ax.set_yticks([2, 1, 0], ["origin", "central", "poverty"])
+    ax.set_yticks(POVERTY - np.arange(len(KINDS)), KINDS)  # origin on top, poverty at 0
     ax.set_ylim(-0.6, 2.8)
     ax.set_xlabel("west ←   km from the eastern hub   → east")
     ax.set_title(f"Counties in {model.year:.1f} (number = firms; square = resettlement "
@@ -172,7 +172,7 @@ def survival_figure(model: TransferModel) -> Figure:
         last = curve.survival[-1] if curve.survival.size else 1.0
         y = np.concatenate([[1.0], curve.survival, [last]])
         ax.step(x, y, where="post", color="tab:red")
-    horizon = max(model.sim.step_index / model.sim.spy, 1.0)
+    horizon = max(model.sim.step_index / MONTHS_PER_YEAR, 1.0)
     ax.set(xlim=(0, horizon), ylim=(0, 1.05), xlabel="years since arrival",
            ylabel="share still operating",
            title=f"Survival of transferred firms ({n_spells} arrivals)")

@@ -11,7 +11,27 @@ import sys
 import time
 from pathlib import Path
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
+from hydra.types import RunMode
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from sim import jobs
+from sim.config import (
+    CONFIG_DIR,
+    ConfigError,
+    compose,
+    describe_field,
+    presets,
+    register_configs,
+    to_config,
+)
+from sim.engine import make_simulation
+from sim.results import run_id_for, write_run
+
 GROUPS = ("world", "policy", "shock")
 # Hydra flags that take a value in the next token.
 FLAGS_WITH_VALUE = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd",
@@ -35,11 +55,6 @@ def _split_overrides(argv: list[str]) -> list[str]:
     return overrides
 
 
-def presets(group: str) -> list[str]:
-    """Names of the YAML presets of a config group."""
-    return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
-
-
 def _first_line(exc: BaseException) -> str:
     """One line from a Hydra/OmegaConf error, with its cause and the field's allowed range."""
     def line(e):
@@ -52,25 +67,10 @@ def _first_line(exc: BaseException) -> str:
     if cause is not None and line(cause) not in msg:
         msg = f"{msg.rstrip('.')}: {line(cause)}"
     if key:
-        from sim.config import describe_field
-
         allowed = describe_field(key)
         if allowed:
             msg = f"{msg}; {key} must be {allowed}"
     return msg
-
-
-def _compose(overrides: list[str]):
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-
-    from sim.config import register_configs, to_config
-
-    register_configs()
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=overrides)
-    return to_config(cfg)
 
 
 def preflight(overrides: list[str]) -> None:
@@ -79,12 +79,6 @@ def preflight(overrides: list[str]) -> None:
     Raises:
         InputError: with a one-line message.
     """
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
-
-    from sim.config import ConfigError
-
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except HydraException as exc:
@@ -108,7 +102,7 @@ def preflight(overrides: list[str]) -> None:
     checks = [plain] + [plain + [f"{key}={v}"] for key, values in sweeps for v in values]
     for overrides_set in checks:
         try:
-            _compose(overrides_set)
+            compose(overrides_set)
         except ConfigError as exc:
             raise InputError(str(exc)) from None
         except (HydraException, OmegaConfBaseException, ValueError) as exc:
@@ -145,28 +139,18 @@ def run_job(cfg) -> dict:
 
     In a multirun, a job whose directory already holds a complete run of the same
     configuration is skipped, and a job that raises writes ``error.json`` and returns instead
-    of stopping the other jobs (``experiments.runs``).
+    of stopping the other jobs (``sim.jobs``).
     """
-    from hydra.core.hydra_config import HydraConfig
-    from hydra.types import RunMode
-    from omegaconf import OmegaConf
-
-    from sim.config import ConfigError, to_config
-    from sim.engine import make_simulation
-    from sim.results import run_id_for, write_run
-
     hydra_cfg = HydraConfig.get()
     out_dir = Path(hydra_cfg.runtime.output_dir)
     config_yaml = OmegaConf.to_yaml(cfg, resolve=True)
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
     if multirun:
-        from experiments import runs
-
-        done = runs.complete_record(out_dir, run_id_for(config_yaml))
+        done = jobs.complete_record(out_dir, run_id_for(config_yaml))
         if done is not None:
             print(f"[{out_dir.name}] complete; skipped")
             return done
-        runs.clear_markers(out_dir)
+        jobs.clear_markers(out_dir)
     try:
         config = to_config(cfg)
         label = (f"{config.world.name}/{config.policy.name}/{config.shock.name} "
@@ -184,7 +168,7 @@ def run_job(cfg) -> dict:
         info = {key: OmegaConf.select(cfg, path) for key, path in (
             ("seed", "run.seed"), ("world", "world.name"), ("policy", "policy.name"),
             ("shock", "shock.name"))}
-        failure = runs.record_failure(out_dir, exc, {
+        failure = jobs.record_failure(out_dir, exc, {
             "run_id": run_id_for(config_yaml), **info,
             "overrides": list(hydra_cfg.overrides.task)})
         print(f"error: job {out_dir} failed: {failure['error_type']}: {failure['error']}",
@@ -210,16 +194,10 @@ def main(argv: list[str] | None = None) -> None:
                    for a in argv)
     if multirun and not any(a.startswith("hydra.sweep.dir=") for a in argv):
         # A stable sweep directory, so that rerunning the command resumes the sweep.
-        from experiments.naming import default_sweep_dir, sweep_dir_override
-
         overrides = _split_overrides(argv)
         at = max((i + 1 for i, a in enumerate(argv) if overrides and a == overrides[-1]),
                  default=len(argv))  # next to the other overrides, for Hydra's parser
-        argv.insert(at, sweep_dir_override(default_sweep_dir(overrides)))
-    import hydra
-
-    from sim.config import register_configs
-
+        argv.insert(at, jobs.sweep_dir_override(jobs.default_sweep_dir(overrides)))
     register_configs()
     task = hydra.main(version_base="1.3", config_path=str(CONFIG_DIR),
                       config_name="config")(run_job)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sim.codes import KINDS, REGIONS  # noqa: F401  (re-exported: names used in configs)
@@ -448,15 +449,6 @@ def to_config(cfg_like: Any) -> Config:
     return validate(obj)
 
 
-def config_from_dict(data: dict) -> Config:
-    """Build a validated :class:`Config` from a plain nested dict (e.g. config.yaml)."""
-    from omegaconf import OmegaConf
-
-    base = OmegaConf.structured(Config)
-    merged = OmegaConf.merge(base, OmegaConf.create(data))
-    return to_config(merged)
-
-
 def describe_field(path: str) -> str:
     """The allowed values of a dotted config path, e.g. ``a number in [0, 1] (share)``."""
     node: Any = Config
@@ -497,3 +489,35 @@ def field_table(cls: type) -> list[dict]:
         rows.append({"name": f.name, "default": default, "unit": m.get("unit", ""),
                      "range": rng, "source": m.get("source", ""), "doc": m.get("doc", "")})
     return rows
+
+# --- composing configs/ with Hydra ------------------------------------------------------------
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+
+def presets(group: str) -> list[str]:
+    """Names of the YAML presets of a config group (``configs/<group>/*.yaml``), sorted."""
+    return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+
+
+def compose(overrides: list[str]) -> Config:
+    """The validated :class:`Config` that ``python -m sim OVERRIDES`` runs.
+
+    Composes ``configs/config.yaml`` and the overrides with Hydra's compose API, as the
+    command line does, and validates the result.
+
+    Raises:
+        ConfigError: a value out of range (one line naming the field and the range).
+        hydra.errors.HydraException, omegaconf.errors.OmegaConfBaseException: an override
+            that does not parse or names no field or preset.
+    """
+    # Hydra is imported on first use: the engine and kernels import this module, never compose.
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    register_configs()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = hydra_compose(config_name="config", overrides=list(overrides))
+    return to_config(cfg)

@@ -44,11 +44,10 @@ _COMPOSE_LOCK = threading.Lock()  # Hydra's global state: one composition at a t
 
 @functools.lru_cache(maxsize=32)
 def _composed(world: str, policy: str, shock: str, overrides: tuple[str, ...]) -> Config:
-    from sim.cli import _compose
+    from sim.config import compose  # TODO(issue 8): join the sim.config import at the top
 
     with _COMPOSE_LOCK:
-        return _compose([f"world={world}", f"policy={policy}", f"shock={shock}",
-                         *overrides])
+        return compose([f"world={world}", f"policy={policy}", f"shock={shock}", *overrides])
 
 
 def make_config(world: str = "teaching", policy: str = "baseline", shock: str = "none",

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 
 import pytest
 
-from sim.cli import _compose
+from sim.config import compose
 from sim.engine import Simulation
 
 
 @functools.lru_cache(maxsize=64)
 def _cached(overrides: tuple[str, ...]):
-    return _compose(list(overrides))
+    return compose(list(overrides))
 
 
 def make_config(*overrides: str):
     """A validated Config from Hydra overrides (a fresh copy each call)."""
-    import copy
-
     return copy.deepcopy(_cached(tuple(overrides)))
 
 

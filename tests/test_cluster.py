@@ -80,7 +80,7 @@ def test_sweep_through_submitit(tmp_path):
     assert (tmp_path / "submitit" / ".submitit").is_dir()
 
 
-def test_slurm_preset_composes():
+def test_slurm_preset_resolves():
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
     proc = subprocess.run([sys.executable, "-m", "sim", "hydra/launcher=slurm", "--cfg", "hydra",
                            "--resolve", "-p", "hydra.launcher"], cwd=REPO, capture_output=True,

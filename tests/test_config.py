@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from sim.cli import InputError, preflight, presets
-from sim.config import Config, ConfigError, describe_field, field_table, validate
+from sim.cli import InputError, preflight
+from sim.config import (
+    Config,
+    ConfigError,
+    ModelConfig,
+    PolicyConfig,
+    RunConfig,
+    ShockConfig,
+    WorldConfig,
+    compose,
+    describe_field,
+    field_table,
+    presets,
+    validate,
+)
 from tests.conftest import make_config
 
 
@@ -66,13 +81,35 @@ def test_bad_input_leaves_existing_results_untouched(tmp_path):
     assert (out / "summary.json").read_text() == '{"kept": true}'
 
 
-def test_presets_compose_and_validate():
+def test_every_preset_is_valid():
     for group in ("world", "policy", "shock"):
         names = presets(group)
         assert names, group
         for name in names:
             cfg = make_config(f"{group}={name}")
             assert getattr(cfg, group).name == name
+
+
+def test_composing_gives_a_validated_config():
+    cfg = compose(["world=teaching", "policy=kpi_reform", "run.years=4"])
+    assert isinstance(cfg, Config)
+    assert (cfg.world.name, cfg.policy.name, cfg.run.years) == ("teaching", "kpi_reform", 4)
+    with pytest.raises(ConfigError, match="policy.credibility"):
+        compose(["policy.credibility=2"])
+
+
+def test_sim_does_not_import_experiments():
+    """Layering: ``experiments`` is built on ``sim``, never the other way."""
+    for path in (Path(__file__).resolve().parent.parent / "sim").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            else:
+                continue
+            assert not any(n.split(".")[0] == "experiments" for n in names), (
+                f"{path.name}:{node.lineno} imports experiments")
 
 
 def test_required_groups_exist():
@@ -89,8 +126,6 @@ def test_validate_checks_cross_field_constraints():
 
 
 def test_every_field_documents_its_unit_or_meaning():
-    from sim.config import ModelConfig, PolicyConfig, RunConfig, ShockConfig, WorldConfig
-
     for cls in (WorldConfig, PolicyConfig, ShockConfig, ModelConfig, RunConfig):
         for row in field_table(cls):
             if row["name"] == "name":

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from experiments.design import DesignError, indices, lever_type, make_design, parse_lever
+from experiments.ema import export
 
 pytest.importorskip("SALib")
 REPO = Path(__file__).resolve().parent.parent
@@ -98,7 +99,6 @@ def test_sobol_design_sweep_through_the_launcher_and_ema_export(tmp_path):
     assert rerun.returncode == 0 and rerun.stdout.count("complete; skipped") == 16
 
     ema = pytest.importorskip("ema_workbench")
-    from experiments.ema import export
 
     path = export(sweep)
     experiments, outcomes = ema.load_results(str(path))

@@ -15,9 +15,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+import sim.cli
 from experiments.aggregate import main as aggregate_main
-from experiments.naming import sweep_name
+from experiments.figures import hazard_by_firm_age
 from experiments.stats import mean_ci, paired_difference
+from sim.jobs import sweep_name
 from sim.results import SUMMARY_DOC
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,8 +57,6 @@ def test_paired_difference_pairs_by_seed():
 
 
 def test_hazard_by_firm_age_handles_late_entry_and_censoring():
-    from experiments.figures import hazard_by_firm_age
-
     rng = np.random.default_rng(1)
     n, rate = 20_000, 0.10  # exits per firm-year, constant
     age_start = rng.choice([0.0, 24.0], n)  # half the spells begin at age 2 (relocations)
@@ -167,10 +167,7 @@ def test_killed_sweep_resumes_without_duplicates(tmp_path):
 
 
 def test_failed_run_is_recorded_and_does_not_stop_the_others(tmp_path, monkeypatch):
-    import sim.engine
-    from sim.cli import main
-
-    real = sim.engine.make_simulation
+    real = sim.cli.make_simulation
 
     def failing(config):
         if config.run.seed == 1:
@@ -181,9 +178,9 @@ def test_failed_run_is_recorded_and_does_not_stop_the_others(tmp_path, monkeypat
     argv = ["-m", "policy=baseline,kpi_reform", "run.seed=0,1", *TEACHING,
             f"hydra.sweep.dir={sweep}", "hydra.callbacks.aggregate.figures=false"]
     monkeypatch.setattr(sys, "argv", ["sim"])
-    monkeypatch.setattr(sim.engine, "make_simulation", failing)
+    monkeypatch.setattr(sim.cli, "make_simulation", failing)
     with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))  # the basic launcher runs the jobs in this process
+        sim.cli.main(list(argv))  # the basic launcher runs the jobs in this process
     assert exit_info.value.code == 1
     runs = pd.read_parquet(sweep / "runs.parquet").set_index(["policy", "seed"])
     assert runs.loc[("baseline", 0), "status"] == "complete"
@@ -197,8 +194,8 @@ def test_failed_run_is_recorded_and_does_not_stop_the_others(tmp_path, monkeypat
     assert comp.runs_failed.eq(1).all() and comp.runs_complete.eq(1).all()
 
     # A rerun retries the failed runs only and clears their error records.
-    monkeypatch.setattr(sim.engine, "make_simulation", real)
-    main(list(argv))
+    monkeypatch.setattr(sim.cli, "make_simulation", real)
+    sim.cli.main(list(argv))
     runs = pd.read_parquet(sweep / "runs.parquet")
     assert set(runs.status) == {"complete"} and len(runs) == 4
     assert not list(sweep.rglob("error.json"))
