@@ -32,9 +32,9 @@ import sys
 import time
 from pathlib import Path
 
-from experiments.naming import code_version, default_sweep_dir, sweep_dir_override
 from sim.atomic import atomic_write_bytes
 from sim.cli import main as sim_main
+from sim.jobs import code_version, default_sweep_dir, sweep_dir_override
 
 ARMS = ("baseline", "kpi_reform", "special_fund_core", "training_push", "longer_packages",
         "policy_mix")

@@ -14,13 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-# The atomic writers are also re-exported here for experiments.aggregate, design, ema,
-# manifest and runs until they import sim.atomic.
-from sim.atomic import (
-    atomic_write,  # noqa: F401  (re-exported for experiments.ema)
-    atomic_write_bytes,
-    atomic_write_parquet,
-)
+from sim.atomic import atomic_write_bytes, atomic_write_parquet
 from sim.config import KINDS, REGIONS
 from sim.engine import EVENT_COLUMNS, METRICS, MONEY_METRICS, PERSON_METRICS, Simulation
 from sim.plots import run_figures
