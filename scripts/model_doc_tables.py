@@ -3,10 +3,11 @@
 The block between ``<!-- BEGIN GENERATED TABLES -->`` and ``<!-- END GENERATED TABLES -->``
 is rebuilt from the single sources of truth, so the document cannot drift from the model:
 
-* state variables: ``sim.state`` ``COUNTY_FIELDS``, ``FIRM_FIELDS``, ``WORKER_FIELDS``;
+* state variables: ``sim.state`` ``COUNTY_FIELDS``, ``COUNTY_STATE_FIELDS``, ``FIRM_FIELDS``,
+  ``WORKER_FIELDS``;
 * industries: ``sim.industries.TABLE`` (attribute meanings from the ``Industry`` docstring);
 * parameters: ``sim.config.field_table`` for every config dataclass;
-* named constants fixed in the code (``sim.world``, ``sim.engine``, ``sim.kernels``);
+* named constants fixed in the code (``sim.world``, ``sim.engine``, ``sim.codes``);
 * outputs: ``sim.engine.METRICS`` and ``sim.results.SUMMARY_DOC``;
 * presets: ``configs/{world,policy,shock}/*.yaml`` (leading comment and settings).
 
@@ -29,8 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from sim import codes, engine, state, world  # noqa: E402
 from sim import config as C  # noqa: E402
-from sim import engine, kernels, state, world  # noqa: E402
+from sim.engine import environment, simulation  # noqa: E402
 from sim.industries import TABLE, Industry  # noqa: E402
 from sim.results import SUMMARY_DOC  # noqa: E402
 
@@ -70,10 +72,9 @@ CONSTANTS = (
      "length of the historical campaign packages of initial inland firms (years)"),
     (world, "WORLD_STREAM", "seed-sequence stream of world generation"),
     (world, "DYNAMICS_STREAM", "seed-sequence stream of the dynamics"),
-    (engine, "CALIBRATION_YEAR", "year at which wages, prices and output are given"),
-    (engine, "RELOCATION_LOAN_MONTHS", "repayment period of the relocation loan (steps)"),
-    (engine, "INIT_STEP", "draw 'step' of the initial hiring round"),
-    (kernels, "SKILL_REFERENCE", "skill at which the skill factor of labor productivity is 1"),
+    (environment, "CALIBRATION_YEAR", "year at which wages, prices and output are given"),
+    (simulation, "INIT_STEP", "draw 'step' of the initial hiring round"),
+    (codes, "MONTHS_PER_YEAR", "steps per year: one step is one month"),
 )
 
 
@@ -242,6 +243,9 @@ def generated_block() -> str:
         "by `persons_per_agent` for replica yuan.",
         "#### County (`COUNTY_FIELDS`)",
         state_table(state.COUNTY_FIELDS),
+        "#### County state during a run (`COUNTY_STATE_FIELDS`; per-industry fields have one "
+        "column per industry, `status_counts` one per worker status)",
+        state_table(state.COUNTY_STATE_FIELDS),
         "#### Firm (`FIRM_FIELDS`)",
         state_table(state.FIRM_FIELDS),
         "#### Worker (`WORKER_FIELDS`)",

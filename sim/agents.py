@@ -1,18 +1,18 @@
 """The model's agents -- county governments, firms and workers -- with their rules per agent.
 
 Each agent is a Mesa agent and a *view* onto one row of the simulation's structure-of-arrays
-state (``sim.counties``, ``sim.firms``, ``sim.workers`` and the per-county arrays of the
-engine): reading ``worker.skill`` reads ``sim.workers.skill[worker.index]`` and assigning it
-writes there. Both engines therefore share one state, and every output (``sim.results``)
-works unchanged whichever engine moved it.
+state (``sim.counties``, ``sim.state``, ``sim.firms``, ``sim.workers``): reading
+``worker.skill`` reads ``sim.workers.skill[worker.index]`` and assigning it writes there. The
+attributes are generated from the state registry (``sim.state``), docs and units included.
+Both engines therefore share one state, and every output (``sim.results``) works unchanged
+whichever engine moved it.
 
 The methods are the rules of MODEL.md §4-6 written for one agent in plain Python. They are the
 ``reference`` engine (``sim.reference``): the numba kernels in ``sim.kernels`` are the same
 rules as loops over arrays, and the two are tested to give identical runs. To stay identical,
 each method makes the same counter-based draws (``uniform(seed, step, agent, purpose)``) and
-the same floating-point operations in the same order as its kernel; the small pure rule
-functions (``worker_wage``, ``labor_productivity``, ``logistics_cost``, ``logit_pick`` and the
-draws) are shared.
+the same floating-point operations in the same order as its kernel; the small pure rules of
+``sim.rules`` (wages, labor productivity, logistics cost, the logit pick, ...) are shared.
 
 Importing Mesa 3.3 imports ``mesa.batchrunner``, which forces the multiprocessing start method
 to ``spawn`` for the whole program; :func:`import_mesa` undoes that side effect.
@@ -25,7 +25,12 @@ import multiprocessing
 
 import numpy as np
 
-from sim.kernels import (
+from sim.codes import (
+    HOME,
+    LOCAL,
+    ORIGIN,
+    OUTBOUND,
+    OUTBOUND_SEEKING,
     P_CHOICE,
     P_CREDIBILITY,
     P_DEMOGRAPHY,
@@ -41,26 +46,24 @@ from sim.kernels import (
     P_SEARCH,
     P_SEPARATION,
     P_TRAINING,
-    labor_productivity,
-    logistics_cost,
-    logit_pick,
-    normal,
-    uniform,
-    worker_wage,
-)
-from sim.state import (
-    HOME,
-    LOCAL,
-    OUTBOUND,
-    OUTBOUND_SEEKING,
     R_CASH,
     R_HAZARD,
     R_NONE,
     R_PARENT,
     STATUS_NAMES,
 )
-
-ORIGIN, CENTRAL, POVERTY = 0, 1, 2
+from sim.rules import (
+    entrant_skill,
+    founding_probability,
+    labor_productivity,
+    logistics_cost,
+    logit_pick,
+    normal,
+    outbound_wage,
+    uniform,
+    worker_wage,
+)
+from sim.state import COUNTY_FIELDS, COUNTY_STATE_FIELDS, FIRM_FIELDS, WORKER_FIELDS
 
 
 def import_mesa():
@@ -81,55 +84,38 @@ mesa = import_mesa()
 
 
 class _Column:
-    """An agent attribute that is row ``agent.index`` of a column of the agent's table."""
+    """An agent attribute that is row ``agent.index`` of a field of one of its tables."""
 
-    def __init__(self, doc: str = ""):
-        self.__doc__ = doc
-
-    def __set_name__(self, owner, name):
-        self.name = name
-
-    def __get__(self, agent, owner=None):
-        if agent is None:
-            return self
-        return getattr(agent.table, self.name)[agent.index]
-
-    def __set__(self, agent, value):
-        getattr(agent.table, self.name)[agent.index] = value
-
-
-class _CountyArray:
-    """A county attribute held by the engine in a per-county array (``sim.<path>[index]``)."""
-
-    def __init__(self, *path: str, doc: str = ""):
-        self.path = path
-        self.__doc__ = doc
-
-    def _array(self, agent):
-        obj = agent.sim
-        for part in self.path:
-            obj = getattr(obj, part)
-        return obj
+    def __init__(self, table: str, spec):
+        self.table = table
+        self.name = spec.name
+        self.__doc__ = f"{spec.doc} ({spec.unit})"
 
     def __get__(self, agent, owner=None):
         if agent is None:
             return self
-        return self._array(agent)[agent.index]
+        return getattr(getattr(agent.sim, self.table), self.name)[agent.index]
 
     def __set__(self, agent, value):
-        self._array(agent)[agent.index] = value
+        getattr(getattr(agent.sim, self.table), self.name)[agent.index] = value
+
+
+def _columns(table: str, fields):
+    """A class decorator giving an agent class one attribute per field of ``sim.<table>``."""
+    def decorate(cls):
+        for spec in fields:
+            setattr(cls, spec.name, _Column(table, spec))
+        return cls
+    return decorate
 
 
 class _View(mesa.Agent):
     """A Mesa agent that is a view onto row ``index`` of the simulation's state."""
 
-    table_name = ""
-
     def __init__(self, model, sim, index: int):
         super().__init__(model)
         self.sim = sim
         self.index = int(index)
-        self.table = getattr(sim, self.table_name)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.index})"
@@ -138,97 +124,85 @@ class _View(mesa.Agent):
 # --- workers --------------------------------------------------------------------------------
 
 
+@_columns("workers", WORKER_FIELDS)
 class Worker(_View):
     """A worker agent (MODEL.md §6): works locally, outbound in the east, or stays at home."""
-
-    table_name = "workers"
-    home_county = _Column("county the worker lives in")
-    status = _Column("0 home, 1 local, 2 outbound, 3 outbound seeking")
-    employer = _Column("local employer (firm id), -1 none")
-    skill = _Column("skill in [0, 1]")
-    age = _Column("age in years")
-    female = _Column("female")
-    care = _Column("care constraint (high cost of leaving)")
-    poverty_alleviated = _Column("from a poverty-alleviated household")
-    outbound_industry = _Column("industry of the last outbound job")
-    experience_months = _Column("months of outbound experience in that industry")
-    seeking = _Column("at home and looking for a local job")
 
     @property
     def status_name(self) -> str:
         """``home``, ``local``, ``outbound`` or ``outbound_seeking``."""
         return STATUS_NAMES[self.status]
 
-    def step(self, t: int, env) -> bool:
-        """One month: job loss, the outbound market, learning, and the expected-income choice.
-
-        Args:
-            t: the step (month index).
-            env: the month's prices and shocks (``sim.engine.Environment``).
+    def step(self, t: int) -> bool:
+        """One month: job events, then (forced after a job loss, else with the search
+        probability) the expected-income choice.
 
         Returns:
             True if the worker returns home this month to found a firm (a returnee founder).
         """
+        status, forced, founded = self.job_events(t)
+        self.founder = founded
+        if founded:
+            self.status = HOME
+            self.seeking = False
+            return True
+        if forced or uniform(self.sim.seed, t, self.index, P_SEARCH) < self.sim.params.search_prob:
+            status = self.choose(t, status)
+        self.status = status
+        return False
+
+    def job_events(self, t: int) -> tuple[int, bool, bool]:
+        """Before reconsidering: a local employee may be laid off (else learns); an outbound
+        worker may lose the job (else gains experience and skill, and may come home to found
+        a firm); an outbound seeker may find a job, mostly in its trade.
+
+        Returns:
+            (status, forced to choose, founded a firm).
+        """
         sim = self.sim
-        m = sim.cfg.model
+        p = sim.params
         seed, w = sim.seed, self.index
         c = self.home_county
-        in_the_east = sim.counties.kind[c] == ORIGIN
         status = self.status
-        forced = False
-        # 1. Local employees lose their job when the firm closes or lays off; else they learn.
         if status == LOCAL:
             firm = self.employer
             if (not sim.firms.alive[firm]
-                    or uniform(seed, t, w, P_LAYOFF) < sim.layoff_prob[firm]):
-                status = HOME
+                    or uniform(seed, t, w, P_LAYOFF) < sim.firms.layoff_prob[firm]):
                 self.employer = -1
-                forced = True
-            else:
-                self.skill += m.learning_local * (1.0 - self.skill)
-        # 2. Outbound workers may lose their job; else they gain experience and skill, and an
-        #    experienced one may come home to found a firm (returnee entrepreneur).
+                return HOME, True, False
+            self.skill += p.learning_local * (1.0 - self.skill)
         elif status == OUTBOUND:
-            if uniform(seed, t, w, P_SEPARATION) < m.outbound_separation:
-                status = OUTBOUND_SEEKING
-            else:
-                self.experience_months += 1
-                self.skill += m.learning_outbound * (1.0 - self.skill)
-                if not in_the_east and self.experience_months >= m.returnee_min_experience:
-                    if uniform(seed, t, w, P_RETURNEE) < self.founding_probability():
-                        self.status = HOME
-                        self.seeking = False
-                        return True
-        # 3. Outbound job seekers find a job in the east, mostly in their trade.
+            if uniform(seed, t, w, P_SEPARATION) < p.outbound_separation:
+                return OUTBOUND_SEEKING, False, False
+            self.experience_months += 1
+            self.skill += p.learning_outbound * (1.0 - self.skill)
+            if (sim.counties.kind[c] != ORIGIN
+                    and self.experience_months >= p.returnee_min_experience):
+                if uniform(seed, t, w, P_RETURNEE) < self.founding_probability():
+                    return HOME, False, True
         elif status == OUTBOUND_SEEKING:
-            if uniform(seed, t, w, P_OUT_FIND) < env.outbound_finding:
+            if uniform(seed, t, w, P_OUT_FIND) < sim.month.outbound_finding:
                 status = OUTBOUND
-                if self.experience_months == 0 or uniform(seed, t, w, P_OUT_INDUSTRY) < 0.2:
+                if (self.experience_months == 0
+                        or uniform(seed, t, w, P_OUT_INDUSTRY) < p.outbound_industry_switch):
                     k = int(uniform(seed, t, w, P_OUT_INDUSTRY + 100) * sim.n_ind)
                     if k != self.outbound_industry:
                         self.experience_months = 0
                     self.outbound_industry = k
-        # 4. The choice (forced after a job loss, else with the search probability).
-        if forced or uniform(seed, t, w, P_SEARCH) < m.search_prob:
-            status = self.choose(t, env, status)
-        self.status = status
-        return False
+        return status, False, False
 
     def founding_probability(self) -> float:
         """Monthly chance that this experienced outbound worker founds a firm at home: likelier
         where it pays (expected profit including the package) and with good infrastructure."""
         sim = self.sim
-        m = sim.cfg.model
         c = self.home_county
         k = self.outbound_industry
-        offers = float(sim.gov.offers[c])
-        prospect = sim.profit_per_capacity[c, k] + offers * sim.package_per_capacity[c, k]
-        rate = m.returnee_rate * sim.world.persons_per_agent
-        return (rate * (1.0 + m.returnee_package_boost * offers)
-                * (1.0 + m.returnee_infra_boost * sim.infrastructure[c])
-                / (1.0 + math.exp(-prospect / 500.0)))
+        offers = 1.0 if sim.state.offers[c] else 0.0
+        prospect = (sim.state.profit_per_capacity[c, k]
+                    + offers * sim.state.package_per_capacity[c, k])
+        return founding_probability(sim.params, prospect, offers, sim.state.infrastructure[c])
 
-    def choose(self, t: int, env, status: int) -> int:
+    def choose(self, t: int, status: int) -> int:
         """The Harris-Todaro choice: a logit over expected incomes with inertia.
 
         Options: 0 a local job (wage x local job-finding probability; the wage itself for a
@@ -239,32 +213,31 @@ class Worker(_View):
             The new status; ``employer`` and ``seeking`` are updated.
         """
         sim = self.sim
-        m = sim.cfg.model
+        p = sim.params
+        month = sim.month
         c = self.home_county
         skill = self.skill
-        wage_local = worker_wage(env.wage[c], env.min_wage[c], skill)
+        wage_local = worker_wage(p, month.wage[c], month.min_wage[c], skill)
         if status == LOCAL:
             local = wage_local
             current = 0
         else:
-            local = wage_local * sim.local_finding[c]
+            local = wage_local * sim.state.local_finding[c]
             current = 0 if self.seeking else 2
         if sim.counties.kind[c] == ORIGIN:
             outbound = -1e18  # already in the east: no outbound option
         else:
-            experience_years = min(self.experience_months, 120) / 120.0
-            wage_out = (env.wage_east * (0.7 + 0.6 * skill)
-                        * (1.0 + m.experience_premium * experience_years))
             away = status == OUTBOUND or status == OUTBOUND_SEEKING
-            p_find = 1.0 if status == OUTBOUND else env.outbound_finding
-            outbound = (wage_out * p_find - env.living_cost
-                        - (0.0 if away else m.migration_cost)
-                        - m.care_cost * self.care - m.age_cost * max(0, self.age - 35))
+            p_find = 1.0 if status == OUTBOUND else month.outbound_finding
+            outbound = (outbound_wage(p, month.wage_east, skill, self.experience_months)
+                        * p_find - month.living_cost - (0.0 if away else p.migration_cost)
+                        - p.care_cost * self.care
+                        - p.age_cost * max(0, self.age - p.age_cost_from))
             if away:
                 current = 1
-        values = np.array([local / m.income_scale, outbound / m.income_scale,
-                           env.home_income[c] / m.income_scale])
-        values[current] += m.switching_inertia
+        values = np.array([local / p.income_scale, outbound / p.income_scale,
+                           month.home_income[c] / p.income_scale])
+        values[current] += p.switching_inertia
         choice = logit_pick(values, 3, 1.0, uniform(sim.seed, t, self.index, P_CHOICE))
         if choice == 0:  # a local job: keep it, or look for one from home
             if status != LOCAL:
@@ -282,24 +255,23 @@ class Worker(_View):
         return status
 
     def grow_older(self, t: int) -> None:
-        """A year older; a retiree is replaced by a 16-year-old entrant of the same county."""
+        """A year older; a retiree is replaced by a young entrant of the same county."""
         sim = self.sim
+        p = sim.params
         self.age += 1
-        if self.age < sim.cfg.model.retirement_age:
+        if self.age < p.retirement_age:
             return
         seed, w = sim.seed, self.index
-        self.age = 16
+        self.age = p.entry_age
         self.status = HOME
         self.employer = -1
         self.seeking = False
         self.experience_months = 0
-        self.female = uniform(seed, t, w, P_DEMOGRAPHY) < sim.cfg.world.female_share
-        world = sim.cfg.world
-        p_care = world.care_share_female if self.female else world.care_share_male
-        self.care = uniform(seed, t, w, P_DEMOGRAPHY + 100) < 0.6 * p_care
-        mean = sim.skill_mean_by_kind[sim.counties.kind[self.home_county]]
-        # Young entrants: a little above their county's mean skill (more schooling).
-        self.skill = min(0.98, max(0.02, mean * (0.8 + 0.6 * uniform(seed, t, w, P_NEWBORN))))
+        self.female = uniform(seed, t, w, P_DEMOGRAPHY) < p.female_share
+        p_care = p.care_share_female if self.female else p.care_share_male
+        self.care = uniform(seed, t, w, P_DEMOGRAPHY + 100) < p.entrant_care_factor * p_care
+        self.skill = entrant_skill(p, sim.counties.kind[self.home_county],
+                                   uniform(seed, t, w, P_NEWBORN))
 
     def attend_training(self, t: int, probability: float) -> bool:
         """Order-based vocational course for local employees and seekers; closes a share of
@@ -307,7 +279,7 @@ class Worker(_View):
         if probability <= 0.0 or not (self.status == LOCAL or self.seeking):
             return False
         if uniform(self.sim.seed, t, self.index, P_TRAINING) < probability:
-            self.skill += self.sim.cfg.policy.training_skill_gain * (1.0 - self.skill)
+            self.skill += self.sim.params.training_skill_gain * (1.0 - self.skill)
             return True
         return False
 
@@ -315,127 +287,120 @@ class Worker(_View):
 # --- firms -----------------------------------------------------------------------------------
 
 
+@_columns("firms", FIRM_FIELDS)
 class Firm(_View):
     """A labor-intensive firm (MODEL.md §4): plans, hires, pays, reviews its location, exits."""
 
-    table_name = "firms"
-    alive = _Column("operating")
-    county = _Column("current county")
-    industry = _Column("industry index")
-    origin_county = _Column("eastern county it came from")
-    productivity = _Column("order scale (Pareto-tailed)")
-    efficiency = _Column("firm-specific labor productivity")
-    capacity = _Column("plant size in worker agents")
-    labor_productivity = _Column("output value per worker-month")
-    package_share = _Column("share of the full package granted")
-    employees = _Column("worker agents employed")
-    desired = _Column("desired employment this month")
-    cash = _Column("cash")
-    age_months = _Column("months since entry")
-    months_in_county = _Column("months in the current county")
-    subsidy_months_left = _Column("months of package left")
-    package_months = _Column("length of the current package")
-    taper_months_left = _Column("months of tapered support left")
-    relocation_debt = _Column("loan that financed the last move")
-    relocation_debt_repayment = _Column("monthly repayment of that loan")
-    months_below_buffer = _Column("consecutive months below the cash buffer")
-    parent = _Column("headquarters of a satellite workshop, -1 none")
-    entry_kind = _Column("initial/birth/attracted/returnee/satellite")
-    entry_step = _Column("step of entry")
-    ever_subsidised = _Column("received a package at some point")
-    skill_sum = _Column("sum of employees' skill this month")
-    wage_bill = _Column("wage bill this month")
-    revenue = _Column("revenue this month")
-    orders = _Column("orders this month")
-    subsidy = _Column("subsidy received this month")
-    profit = _Column("profit before subsidy this month")
-
-    def plan(self, t: int, env) -> int:
+    def plan(self, t: int) -> int:
         """Exit on last month's cash (or by hazard); else this month's orders, labor
         productivity, desired workers and the layoff probability of surplus workers.
 
         Returns:
             The exit reason (``R_NONE`` if the firm carries on).
         """
-        sim = self.sim
-        f = self.index
+        self.exit_reason = R_NONE
         if not self.alive:
-            sim.layoff_prob[f] = 1.0
+            self.layoff_prob = 1.0
             return R_NONE
-        m = sim.cfg.model
-        parent = self.parent
-        orphan = parent >= 0 and not sim.firms.alive[parent]
-        reason = R_NONE
-        # Cash exits need exit_patience bad months after a ramp-up year in the county.
-        if (self.months_below_buffer >= m.exit_patience
-                and self.months_in_county >= m.ramp_up_months):
-            reason = R_PARENT if orphan else R_CASH
-        elif uniform(sim.seed, t, f, P_HAZARD) < m.exit_hazard:
-            reason = R_HAZARD
+        reason = self.exit_decision(t)
         if reason != R_NONE:
+            self.exit_reason = reason
             self.alive = False
-            sim.layoff_prob[f] = 1.0
+            self.layoff_prob = 1.0
             self.desired = 0
             return reason
-        c, i = self.county, self.industry
+        sim = self.sim
+        p = sim.params
         ind = sim.ind
+        state = sim.state
+        c, i = self.county, self.industry
         employees = self.employees
-        mean_skill = self.skill_sum / employees if employees > 0 else sim.pool_skill[c]
+        mean_skill = self.skill_sum / employees if employees > 0 else state.pool_skill[c]
         self.labor_productivity = self.efficiency * labor_productivity(
-            env.output_per_worker[i], ind["skill_requirement"][i], mean_skill,
-            sim.infrastructure[c], sim.industry_employment[c, i],
-            ind["agglomeration_elasticity"][i], m.agglomeration_reference,
-            sim.chain_present[c, i], m.chain_productivity_bonus, ind["resource_affinity"][i],
-            sim.world.local_resource[c, i])
-        # Orders: a satellite workshop gets a share of its parent's (none once it has died).
-        if orphan:
-            self.orders = 0.0
-        elif parent >= 0:
-            firms = sim.firms
-            region = sim.counties.region
-            # ...adjusted for shocks specific to the workshop's region (e.g. sanctions).
-            parent_demand = env.demand[region[firms.county[parent]], i]
-            self.orders = (firms.orders[parent] * self.capacity / firms.capacity[parent]
-                           * env.demand[region[c], i] / parent_demand
-                           if parent_demand > 0.0 else 0.0)
-        else:
-            noise = math.exp(m.order_noise * normal(sim.seed, t, f, P_ORDERS)
-                             - 0.5 * m.order_noise * m.order_noise)
-            region = sim.counties.region[c]
-            self.orders = (self.capacity * env.reference_productivity[i]
-                           * env.demand[region, i] * noise)
+            p, sim.month.output_per_worker[i], ind.skill_requirement[i], mean_skill,
+            state.infrastructure[c], state.industry_employment[c, i],
+            ind.agglomeration_elasticity[i], state.chain_present[c, i],
+            ind.resource_affinity[i], state.local_resource[c, i])
+        self.orders = self.month_orders(t)
         want = int(self.orders / self.labor_productivity + 0.5)
-        want = min(want, sim.cfg.world.max_firm_size_agents, int(2.0 * self.capacity + 1.0))
+        want = min(want, p.max_firm_size_agents,
+                   int(p.max_hiring_over_capacity * self.capacity + 1.0))
         self.desired = want
         excess = employees - want
-        sim.layoff_prob[f] = excess / employees if excess > 0 else 0.0
+        self.layoff_prob = excess / employees if excess > 0 else 0.0
         return R_NONE
 
-    def settle_accounts(self, t: int, env) -> None:
-        """The month's revenue, costs and subsidy; cash, investment, the exit clock, ageing."""
+    def exit_decision(self, t: int) -> int:
+        """Cash exits need ``exit_patience`` bad months after a ramp-up in the county; any
+        firm may close by the idiosyncratic hazard."""
+        p = self.sim.params
+        parent = self.parent
+        orphan = parent >= 0 and not self.sim.firms.alive[parent]
+        if (self.months_below_buffer >= p.exit_patience
+                and self.months_in_county >= p.ramp_up_months):
+            return R_PARENT if orphan else R_CASH
+        if uniform(self.sim.seed, t, self.index, P_HAZARD) < p.exit_hazard:
+            return R_HAZARD
+        return R_NONE
+
+    def month_orders(self, t: int) -> float:
+        """A satellite workshop gets a share of its parent's orders (none once it has died);
+        others draw their own around their capacity."""
         sim = self.sim
+        month = sim.month
+        region = sim.counties.region
+        i = self.industry
+        parent = self.parent
+        if parent >= 0:
+            firms = sim.firms
+            if not firms.alive[parent]:
+                return 0.0
+            # ...adjusted for shocks specific to the workshop's region (e.g. sanctions).
+            parent_demand = month.demand[region[firms.county[parent]], i]
+            if parent_demand <= 0.0:
+                return 0.0
+            return (firms.orders[parent] * self.capacity / firms.capacity[parent]
+                    * month.demand[region[self.county], i] / parent_demand)
+        noise_sd = sim.params.order_noise
+        noise = math.exp(noise_sd * normal(sim.seed, t, self.index, P_ORDERS)
+                         - 0.5 * noise_sd * noise_sd)
+        return (self.capacity * month.reference_productivity[i]
+                * month.demand[region[self.county], i] * noise)
+
+    def settle_accounts(self, t: int) -> None:
+        """The month's revenue, costs and subsidy; cash, investment, the exit clock, ageing."""
         if not self.alive:
             self.revenue = 0.0
             self.subsidy = 0.0
             return
-        m = sim.cfg.model
-        p = sim.cfg.policy
-        gov = sim.gov
+        sim = self.sim
+        p = sim.params
         ind = sim.ind
+        month = sim.month
         c, i = self.county, self.industry
         capacity = self.capacity
-        employees = self.employees
-        revenue = min(self.orders, employees * self.labor_productivity)
-        logistics = logistics_cost(revenue, ind["input_share_east"][i],
-                                   ind["output_share_east"][i], m.freight_rate,
-                                   sim.counties.distance_km[c], sim.infrastructure[c],
-                                   m.infra_logistics_discount, sim.chain_present[c, i],
-                                   m.chain_logistics_discount, env.logistics)
-        rent = env.rent[c] * capacity
-        materials = ind["materials_share"][i]
+        revenue = min(self.orders, self.employees * self.labor_productivity)
+        logistics = logistics_cost(p, revenue, ind.input_share_east[i], ind.output_share_east[i],
+                                   sim.counties.distance_km[c], sim.state.infrastructure[c],
+                                   sim.state.chain_present[c, i], month.logistics)
+        rent = month.rent[c] * capacity
+        materials = ind.materials_share[i]
         costs = (revenue * materials + self.wage_bill + rent
-                 + env.capital_per_worker[i] * capacity + logistics)
-        # The package, paid from the county budget with probability `credibility`.
+                 + month.capital_per_worker[i] * capacity + logistics)
+        paid = self.support(t, rent, logistics)
+        self.revenue = revenue
+        self.subsidy = paid
+        self.profit = revenue - costs
+        self.settle_cash(revenue, costs, materials, paid)
+        self.advance_clocks()
+
+    def support(self, t: int, rent: float, logistics: float) -> float:
+        """The package (or its taper), paid from the county budget with probability
+        ``credibility``, and the special fund's freight/power subsidy while it lasts."""
+        sim = self.sim
+        p = sim.params
+        state = sim.state
+        c = self.county
         paid = 0.0
         share = 0.0
         if self.subsidy_months_left > 0:
@@ -443,45 +408,48 @@ class Firm(_View):
         elif self.taper_months_left > 0:
             share = self.package_share * p.taper_share
         if share > 0.0:
-            due = share * (p.rent_waiver * rent + p.wage_subsidy * employees
+            due = share * (p.rent_waiver * rent + p.wage_subsidy * self.employees
                            + p.freight_subsidy * logistics)
             if (uniform(sim.seed, t, self.index, P_CREDIBILITY) < p.credibility
-                    and gov.package_budget[c] >= due):
-                gov.package_budget[c] -= due
+                    and state.package_budget[c] >= due):
+                state.package_budget[c] -= due
                 paid += due
-        # Special-fund freight/power subsidy: a share of logistics, while the fund lasts.
-        if gov.fund_freight[c] > 0.0:
-            fund_due = min(p.fund_freight_share * logistics, gov.fund_freight[c])
-            gov.fund_freight[c] -= fund_due
+        if state.fund_freight[c] > 0.0:
+            fund_due = min(p.fund_freight_share * logistics, state.fund_freight[c])
+            state.fund_freight[c] -= fund_due
             paid += fund_due
-        self.revenue = revenue
-        self.subsidy = paid
-        self.profit = revenue - costs
+        return paid
+
+    def settle_cash(self, revenue: float, costs: float, materials: float, paid: float) -> None:
+        """Cash; invest out of margins, shrink on losses; owners take profit above a reserve;
+        a bad month when below the buffer (credit line and relocation loan) and losing money,
+        or without any business at all."""
+        p = self.sim.params
         self.cash += revenue - costs + paid
-        # Invest out of margins, shrink on losses.
         if revenue > 0.0:
             margin = (revenue - costs + paid) / revenue
-            self.capacity = min(float(sim.cfg.world.max_firm_size_agents),
-                                max(1.0, capacity * (1.0 + m.investment_rate * margin)))
-        # Owners take this month's profit out when cash exceeds a reserve (launch capital stays).
-        reserve = m.cash_reserve_months * (costs - revenue * materials)
+            self.capacity = min(p.max_capacity,
+                                max(1.0, self.capacity * (1.0 + p.investment_rate * margin)))
+        reserve = p.cash_reserve_months * (costs - revenue * materials)
         flow = revenue - costs + paid
         if self.cash > reserve and flow > 0.0:
             self.cash -= min(self.cash - reserve, flow)
-        # Below the buffer (credit line and relocation loan) and losing money, or without any
-        # business at all: a bad month.
-        buffer = -gov.credit_line[c] * self.capacity - self.relocation_debt
-        if (self.cash < buffer and revenue - costs + paid < 0.0) or revenue <= 0.0:
+        buffer = (-self.sim.state.credit_line[self.county] * self.capacity
+                  - self.relocation_debt)
+        if (self.cash < buffer and flow < 0.0) or revenue <= 0.0:
             self.months_below_buffer += 1
         else:
             self.months_below_buffer = 0
+
+    def advance_clocks(self) -> None:
+        """Loan, age, tenure and package clocks; tapered support starts at expiry."""
         self.relocation_debt = max(0.0, self.relocation_debt - self.relocation_debt_repayment)
         self.age_months += 1
         self.months_in_county += 1
         if self.subsidy_months_left > 0:
             self.subsidy_months_left -= 1
             if self.subsidy_months_left == 0:
-                self.taper_months_left = sim.taper_months
+                self.taper_months_left = self.sim.params.taper_months
         elif self.taper_months_left > 0:
             self.taper_months_left -= 1
 
@@ -496,21 +464,18 @@ class Firm(_View):
         return (self.package_months > 0 and self.subsidy_months_left == 0
                 and self.months_in_county == self.package_months)
 
-    def choose_location(self, t: int, env, purpose: int, labor_available) -> int:
+    def choose_location(self, t: int, purpose: int) -> int:
         """The county this firm chooses at a review (its own county if it stays)."""
         return choose_county(
-            self.sim, t, env, purpose, labor_available, decider=self.index,
-            industry=self.industry, capacity=self.capacity, efficiency=self.efficiency,
-            own_workers=self.employees, current=self.county,
-            months_left=self.subsidy_months_left,
+            self.sim, t, purpose, decider=self.index, industry=self.industry,
+            capacity=self.capacity, efficiency=self.efficiency, own_workers=self.employees,
+            current=self.county, months_left=self.subsidy_months_left,
             origin=self.origin_county, package_share=self.package_share, outside_option=False)
 
 
-def choose_county(sim, t: int, env, purpose: int, labor_available, *, decider: int,
-                  industry: int, capacity: float, efficiency: float, own_workers: float,
-                  current: int,
-                  months_left: int, origin: int, package_share: float,
-                  outside_option: bool) -> int:
+def choose_county(sim, t: int, purpose: int, *, decider: int, industry: int, capacity: float,
+                  efficiency: float, own_workers: float, current: int, months_left: int,
+                  origin: int, package_share: float, outside_option: bool) -> int:
     """Multinomial-logit location choice of one firm or entrant (McFadden; Carlton 1983).
 
     The options are its current county (no move cost, the rest of its package), its origin,
@@ -523,11 +488,9 @@ def choose_county(sim, t: int, env, purpose: int, labor_available, *, decider: i
     Returns:
         The chosen county, or -1 for the outside option.
     """
-    m = sim.cfg.model
+    p = sim.params
     seed = sim.seed
-    i = industry
-    cap = capacity
-    scale = max(cap * env.reference_productivity[i], 1.0)
+    state = sim.state
     options = []
     if outside_option:
         options.append(-1)
@@ -543,40 +506,40 @@ def choose_county(sim, t: int, env, purpose: int, labor_available, *, decider: i
         partner = sim.partner_list[j]
         if partner != current and partner != origin:
             options.append(partner)
-    offering = np.flatnonzero(sim.gov.offers)
+    offering = np.flatnonzero(state.offers)
     if offering.size > 0:
-        for r in range(m.location_candidates):
+        for r in range(p.location_candidates):
             u = uniform(seed, t, decider * 128 + r, purpose + 200)
             candidate = offering[int(u * offering.size)]
             if candidate not in options:
                 options.append(candidate)
-    credibility = sim.cfg.policy.credibility
-    horizon = m.location_horizon
+    i = industry
+    scale = max(capacity * sim.month.reference_productivity[i], 1.0)
+    horizon = p.location_horizon
     values = np.zeros(len(options))
     for q, c in enumerate(options):
         if c < 0:
             continue
         # Workers are short: the unfilled share earns nothing and still pays fixed costs.
         # The firm's own workers are available where it already is.
-        needed = cap * sim.workers_per_capacity[c, i] / efficiency
-        available = labor_available[c] + (own_workers if c == current else 0.0)
+        needed = capacity * state.workers_per_capacity[c, i] / efficiency
+        available = state.labor_available[c] + (own_workers if c == current else 0.0)
         fill = 1.0 if needed <= available else available / needed
-        own_profit = (sim.profit_per_capacity[c, i]
-                      + sim.labor_cost_per_capacity[c, i] * (1.0 - 1.0 / efficiency))
-        fixed = sim.fixed_per_capacity[c, i]
-        value = horizon * cap * (fill * (own_profit + fixed) - fixed)
+        own_profit = (state.profit_per_capacity[c, i]
+                      + state.labor_cost_per_capacity[c, i] * (1.0 - 1.0 / efficiency))
+        fixed = state.fixed_per_capacity[c, i]
+        value = horizon * capacity * (fill * (own_profit + fixed) - fixed)
+        package = state.package_per_capacity[c, i]
         if c == current:
             window = min(months_left, horizon)
-            value += (window * credibility * package_share * sim.package_per_capacity[c, i]
-                      * cap * fill)
+            value += window * p.credibility * package_share * package * capacity * fill
         else:
-            if sim.gov.offers[c]:
-                window = min(sim.package_months, horizon)
-                value += window * credibility * sim.package_per_capacity[c, i] * cap * fill
+            if state.offers[c]:
+                window = min(p.package_months, horizon)
+                value += window * p.credibility * package * capacity * fill
             if current >= 0:
-                value -= (sim.ind["relocation_cost_months"][i] * m.relocation_cost_factor
-                          * scale)
-        values[q] = value / (scale * m.location_temperature)
+                value -= sim.ind.relocation_cost_months[i] * p.relocation_cost_factor * scale
+        values[q] = value / (scale * p.location_temperature)
     pick = logit_pick(values, len(options), 1.0, uniform(seed, t, decider, purpose))
     return int(options[pick])
 
@@ -584,74 +547,53 @@ def choose_county(sim, t: int, env, purpose: int, labor_available, *, decider: i
 # --- county governments ----------------------------------------------------------------------
 
 
+@_columns("state", COUNTY_STATE_FIELDS)
+@_columns("counties", COUNTY_FIELDS)
 class CountyGovernment(_View):
     """A county and its government (MODEL.md §5): budget, package offers, training,
     infrastructure; the county's local labor market and the expected profit firms see there.
     """
-
-    table_name = "counties"
-    region = _Column("0 east, 1 central, 2 west")
-    kind = _Column("0 origin, 1 central, 2 poverty")
-    key_assistance = _Column("national key assistance county")
-    resettlement_site = _Column("hosts a large resettlement site")
-    distance_km = _Column("distance to the eastern hub")
-    partner = _Column("east-west pairing partner, -1 none")
-    worker_start = _Column("first resident worker")
-    worker_stop = _Column("one past the last resident worker")
-    infrastructure = _CountyArray("infrastructure", doc="infrastructure quality q in [0, 1]")
-    package_budget = _CountyArray("gov", "package_budget", doc="money left for packages")
-    offers = _CountyArray("gov", "offers", doc="offers attraction packages")
-    local_finding = _CountyArray("local_finding", doc="expected local job-finding rate")
-    job_seekers = _CountyArray("seekers", doc="residents seeking a local job")
-    hires = _CountyArray("hires", doc="local hires this month")
 
     @property
     def residents(self) -> range:
         """Indices of the workers living here (a contiguous block)."""
         return range(int(self.worker_start), int(self.worker_stop))
 
-    def update_expectations(self, env) -> None:
+    def update_expectations(self) -> None:
         """Expected monthly profit and package value per unit of capacity for each industry
         here, as a firm sees them (a unit of capacity fills one reference worker's orders)."""
         sim = self.sim
-        m = sim.cfg.model
-        p = sim.cfg.policy
+        p = sim.params
         ind = sim.ind
+        month = sim.month
+        state = sim.state
         c = self.index
-        pool_skill = sim.pool_skill[c]
-        infra = sim.infrastructure[c]
-        rent = env.rent[c]
-        wage = worker_wage(env.wage[c], env.min_wage[c], pool_skill)
-        matched_only = p.kpi != "count"
+        skill = state.pool_skill[c]
+        infra = state.infrastructure[c]
+        rent = month.rent[c]
+        wage = worker_wage(p, month.wage[c], month.min_wage[c], skill)
         for i in range(sim.n_ind):
-            lp = labor_productivity(env.output_per_worker[i], ind["skill_requirement"][i],
-                                    pool_skill, infra, sim.industry_employment[c, i],
-                                    ind["agglomeration_elasticity"][i],
-                                    m.agglomeration_reference, sim.chain_present[c, i],
-                                    m.chain_productivity_bonus, ind["resource_affinity"][i],
-                                    sim.world.local_resource[c, i])
-            revenue = env.reference_productivity[i] * env.demand[self.region, i]
+            lp = labor_productivity(p, month.output_per_worker[i], ind.skill_requirement[i],
+                                    skill, infra, state.industry_employment[c, i],
+                                    ind.agglomeration_elasticity[i], state.chain_present[c, i],
+                                    ind.resource_affinity[i], state.local_resource[c, i])
+            revenue = month.reference_productivity[i] * month.demand[self.region, i]
             workers_needed = revenue / lp
-            sim.workers_per_capacity[c, i] = workers_needed
-            sim.labor_cost_per_capacity[c, i] = workers_needed * wage
-            logistics = logistics_cost(revenue, ind["input_share_east"][i],
-                                       ind["output_share_east"][i], m.freight_rate,
-                                       self.distance_km, infra, m.infra_logistics_discount,
-                                       sim.chain_present[c, i], m.chain_logistics_discount,
-                                       env.logistics)
-            sim.profit_per_capacity[c, i] = (revenue * (1.0 - ind["materials_share"][i])
-                                             - workers_needed * wage - logistics - rent
-                                             - env.capital_per_worker[i])
-            sim.fixed_per_capacity[c, i] = rent + env.capital_per_worker[i]
+            state.workers_per_capacity[c, i] = workers_needed
+            state.labor_cost_per_capacity[c, i] = workers_needed * wage
+            logistics = logistics_cost(p, revenue, ind.input_share_east[i],
+                                       ind.output_share_east[i], self.distance_km, infra,
+                                       state.chain_present[c, i], month.logistics)
+            state.profit_per_capacity[c, i] = (revenue * (1.0 - ind.materials_share[i])
+                                               - workers_needed * wage - logistics - rent
+                                               - month.capital_per_worker[i])
+            state.fixed_per_capacity[c, i] = rent + month.capital_per_worker[i]
             package = (p.rent_waiver * rent + p.wage_subsidy * workers_needed
                        + p.freight_subsidy * logistics)
             # Reform KPI: entrants without a local chain match get a smaller package.
-            if matched_only and not (sim.chain_present[c, i] > 0
-                                     or sim.industry_employment[c, i] > 0):
-                package *= p.unmatched_package_share
-            else:
-                package *= 1.0
-            sim.package_per_capacity[c, i] = package
+            matched = state.chain_present[c, i] > 0 or state.industry_employment[c, i] > 0
+            share = p.unmatched_package_share if p.chain_screening and not matched else 1.0
+            state.package_per_capacity[c, i] = package * share
 
     def match_job_seekers(self, t: int, openings: list[int], vacancies: dict[int, int]) -> None:
         """The local labor market: each resident seeker is hired with probability
@@ -666,7 +608,7 @@ class CountyGovernment(_View):
         workers = sim.roster.workers
         residents = workers[self.worker_start:self.worker_stop]
         seekers = [w for w in residents if w.seeking and w.status == HOME]
-        self.job_seekers = len(seekers)
+        self.seekers = len(seekers)
         self.hires = 0
         open_total = sum(vacancies[f] for f in openings)
         if not seekers or open_total == 0:

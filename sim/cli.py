@@ -29,7 +29,7 @@ from sim.config import (
     register_configs,
     to_config,
 )
-from sim.engine import make_simulation
+from sim.engines import make_simulation
 from sim.results import run_id_for, write_run
 
 GROUPS = ("world", "policy", "shock")

@@ -122,6 +122,7 @@ REASON_NAMES = tuple(reason.label for reason in Reason)
 EAST, WEST = int(Region.EAST), int(Region.WEST)
 ORIGIN, CENTRAL, POVERTY = int(Kind.ORIGIN), int(Kind.CENTRAL), int(Kind.POVERTY)
 HOME, LOCAL, OUTBOUND, OUTBOUND_SEEKING = (int(s) for s in Status)
+N_STATUSES = len(Status)
 ENTRY_INITIAL, ENTRY_BIRTH, ENTRY_ATTRACTED, ENTRY_RETURNEE, ENTRY_SATELLITE = (
     int(e) for e in EntryKind)
 EV_ENTER, EV_RELOCATE, EV_EXIT = (int(e) for e in Event)

@@ -50,6 +50,7 @@ def param(default: Any, unit: str = "", lo: float | None = None, hi: float | Non
 
 
 NBS_2024 = "NBS Migrant Worker Monitoring Survey 2024"
+STYLISED = "stylised"
 
 
 @dataclass
@@ -227,6 +228,12 @@ class PolicyConfig:
                                source="east-west fiscal aid; Changzhou->Ankang 2.011 bn "
                                       "2017-2022 (the paper)",
                                doc="national east-west pairing aid (real, national scale)")
+    package_budget_carryover: float = param(0.5, "share", 0, 1, source=STYLISED,
+                                            doc="share of a county's unspent package budget "
+                                                "carried into the next year")
+    reform_training_share: float = param(0.5, "share", 0, 1, source=STYLISED,
+                                         doc="reform KPI: share of the growth budget spent on "
+                                             "training (the rest on infrastructure)")
 
 
 @dataclass
@@ -328,6 +335,62 @@ class ModelConfig:
     returnee_infra_boost: float = param(2.0, "multiplier", 0, 100)
     satellite_rate: float = param(0.03, "1/year per origin firm", 0, 10)
     satellite_order_share: float = param(0.3, "share", 0, 1)
+    # Constants that were written inline in both engines, declared here (all stylised).
+    skill_premium_base: float = param(0.7, "wage multiplier", 0, 10, source=STYLISED,
+                                      doc="wage multiplier of a worker of skill 0 (local and "
+                                          "outbound wages: base + slope x skill)")
+    skill_premium_slope: float = param(0.6, "wage multiplier per unit skill", 0, 10,
+                                       source=STYLISED)
+    skill_reference: float = param(0.55, "skill in [0,1]", 0.01, 1, source=STYLISED,
+                                   doc="mean skill at which the skill factor of labor "
+                                       "productivity is 1")
+    infra_productivity_floor: float = param(0.6, "multiplier", 0, 1, source=STYLISED,
+                                            doc="labor productivity factor at q = 0 (1 at "
+                                                "q = 1, linear between)")
+    age_cost_from: int = param(35, "years", 0, 100, source=STYLISED,
+                               doc="age above which age_cost applies")
+    outbound_industry_switch: float = param(0.2, "probability", 0, 1, source=STYLISED,
+                                            doc="chance an experienced outbound job seeker "
+                                                "takes a job in a random industry")
+    returnee_prospect_scale: float = param(500.0, "yuan/agent-person-month", 1, 1e9,
+                                           source=STYLISED,
+                                           doc="logistic scale of expected profit in the "
+                                               "returnee founding probability")
+    returnee_firm_scale: float = param(0.5, "multiplier", 0, 10, source=STYLISED,
+                                       doc="order scale of a returnee firm relative to a "
+                                           "Pareto draw (founded with savings and know-how)")
+    entry_age: int = param(16, "years", 10, 30, source=STYLISED,
+                           doc="age of young entrants replacing retirees")
+    entrant_care_factor: float = param(0.6, "multiplier", 0, 10, source=STYLISED,
+                                       doc="young entrants' care shares relative to the "
+                                           "world's care shares")
+    entrant_skill_low: float = param(0.8, "x county mean skill", 0, 10, source=STYLISED,
+                                     doc="young entrants' skill is uniform in [low, low + "
+                                         "spread) x their county kind's mean (more schooling)")
+    entrant_skill_spread: float = param(0.6, "x county mean skill", 0, 10, source=STYLISED)
+    skill_floor: float = param(0.02, "skill in [0,1]", 0, 1, source=STYLISED,
+                               doc="lowest skill of a young entrant")
+    skill_ceiling: float = param(0.98, "skill in [0,1]", 0, 1, source=STYLISED,
+                                 doc="highest skill of a young entrant")
+    max_hiring_over_capacity: float = param(2.0, "x capacity", 0, 100, source=STYLISED,
+                                            doc="a plant wants at most this many times its "
+                                                "capacity in workers (+1)")
+    relocation_loan_months: int = param(60, "months", 1, 600, source=STYLISED,
+                                        doc="a move is financed by a loan repaid over these "
+                                            "months; meanwhile the loan counts as buffer")
+    initial_local_finding: float = param(0.3, "1/month", 0, 1, source=STYLISED,
+                                         doc="expected local job-finding rate at the start")
+    home_labor_available_share: float = param(0.5, "share", 0, 1, source=STYLISED,
+                                              doc="share of residents at home a newcomer "
+                                                  "firm counts as hireable (or the seekers, "
+                                                  "if more)")
+    satellite_min_parent_size: float = param(3.0, "agents", 0, 1e6, source=STYLISED,
+                                             doc="smallest headquarters (capacity) that opens "
+                                                 "workshops")
+    satellite_partner_share: float = param(0.5, "share", 0, 1, source=STYLISED,
+                                           doc="chance a headquarters with pairing partners "
+                                               "looks there rather than at a resettlement "
+                                               "site")
 
 
 @dataclass
@@ -434,6 +497,10 @@ def validate(cfg: Config) -> Config:
         if getattr(w, name) > wage:
             raise ConfigError(f"world.{name} = {getattr(w, name)} must be in "
                               f"[0, world.wage_{region} = {wage}] (yuan/month)")
+    m = cfg.model
+    if m.skill_floor > m.skill_ceiling:
+        raise ConfigError(f"model.skill_floor = {m.skill_floor} must be in "
+                          f"[0, model.skill_ceiling = {m.skill_ceiling}] (skill in [0,1])")
     return cfg
 
 
@@ -489,6 +556,7 @@ def field_table(cls: type) -> list[dict]:
         rows.append({"name": f.name, "default": default, "unit": m.get("unit", ""),
                      "range": rng, "source": m.get("source", ""), "doc": m.get("doc", "")})
     return rows
+
 
 # --- composing configs/ with Hydra ------------------------------------------------------------
 

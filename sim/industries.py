@@ -7,6 +7,7 @@ toys and bags). They are calibration inputs, not data; the ``source`` column say
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,21 +75,25 @@ TABLE: dict[str, Industry] = {
 assert set(TABLE) == set(ALL_INDUSTRIES)
 
 
-def industry_arrays(names: list[str]) -> dict[str, np.ndarray]:
+# Per-industry parameter arrays as the kernels see them (index = position in the world's list).
+ARRAY_FIELDS = ("output_per_worker", "materials_share", "skill_requirement", "input_share_east",
+                "output_share_east", "export_exposure", "relocation_cost_months",
+                "typical_size", "agglomeration_elasticity", "resource_affinity",
+                "capital_per_worker")
+Industries = namedtuple("Industries", (*ARRAY_FIELDS, "chain"))
+Industries.__doc__ = ("Per-industry parameter arrays (see :class:`Industry`) and ``chain``, "
+                      "the symmetric (industry, industry) matrix of chain partners.")
+
+
+def industry_arrays(names: list[str]) -> Industries:
     """Per-industry parameter arrays (index = position in ``names``) and the chain matrix."""
     rows = [TABLE[n] for n in names]
-    out = {
-        key: np.array([getattr(r, key) for r in rows], dtype=np.float64)
-        for key in ("output_per_worker", "materials_share", "skill_requirement",
-                    "input_share_east", "output_share_east", "export_exposure",
-                    "relocation_cost_months", "typical_size", "agglomeration_elasticity",
-                    "resource_affinity", "capital_per_worker")
-    }
+    columns = [np.array([getattr(r, key) for r in rows], dtype=np.float64)
+               for key in ARRAY_FIELDS]
     chain = np.zeros((len(names), len(names)), dtype=np.float64)
     for a, r in enumerate(rows):
         for partner in r.chain_partners:
             if partner in names:
                 b = names.index(partner)
                 chain[a, b] = chain[b, a] = 1.0
-    out["chain"] = chain
-    return out
+    return Industries(*columns, chain)

@@ -30,22 +30,37 @@ import numpy as np
 import pandas as pd
 
 from sim.agents import CountyGovernment, Firm, Roster, Worker, import_mesa
-from sim.config import KINDS, REGIONS, Config, validate
+from sim.codes import (
+    EAST,
+    EV_ENTER,
+    EV_EXIT,
+    EV_RELOCATE,
+    HOME,
+    KINDS,
+    LOCAL,
+    MONTHS_PER_YEAR,
+    ORIGIN,
+    OUTBOUND,
+    OUTBOUND_SEEKING,
+    POVERTY,
+    REGIONS,
+    WEST,
+    Region,
+)
+from sim.config import Config, compose, validate
 from sim.engine import Simulation
-from sim.state import EV_ENTER, EV_EXIT, EV_RELOCATE, HOME, LOCAL, OUTBOUND, OUTBOUND_SEEKING
+from sim.reference import ReferenceSimulation
+from sim.survival import kaplan_meier, poverty_spells
 
 mesa = import_mesa()
 
 __all__ = ["CountyGovernment", "Firm", "TransferModel", "Worker"]
 
-ORIGIN, CENTRAL, POVERTY = 0, 1, 2
 _COMPOSE_LOCK = threading.Lock()  # Hydra's global state: one composition at a time
 
 
 @functools.lru_cache(maxsize=32)
 def _composed(world: str, policy: str, shock: str, overrides: tuple[str, ...]) -> Config:
-    from sim.config import compose  # TODO(issue 8): join the sim.config import at the top
-
     with _COMPOSE_LOCK:
         return compose([f"world={world}", f"policy={policy}", f"shock={shock}", *overrides])
 
@@ -74,7 +89,7 @@ def make_config(world: str = "teaching", policy: str = "baseline", shock: str = 
 def _inland_counts(model) -> np.ndarray:
     sim = model.sim
     inland = sim.counties.kind != ORIGIN
-    return sim.county_counts[inland].sum(axis=0) * sim.world.persons_per_agent
+    return sim.state.status_counts[inland].sum(axis=0) * sim.world.persons_per_agent
 
 
 def _firms_alive(model) -> tuple[np.ndarray, np.ndarray]:
@@ -85,7 +100,7 @@ def _firms_alive(model) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _last_step_events(model, event: int) -> int:
-    return sum(1 for ev in model.sim._step_events if ev[2] == event)
+    return sum(1 for ev in model.sim.step_events if ev[2] == event)
 
 
 REPORTERS = {
@@ -94,10 +109,10 @@ REPORTERS = {
     "Outbound": lambda m: float(_inland_counts(m)[[OUTBOUND, OUTBOUND_SEEKING]].sum()),
     "Home": lambda m: float(_inland_counts(m)[HOME]),
     "Poverty-alleviated in local jobs": lambda m: float(
-        m.sim.county_poverty_local.sum() * m.sim.world.persons_per_agent),
-    "Firms east": lambda m: int((_firms_alive(m)[0] == 0).sum()),
-    "Firms central": lambda m: int((_firms_alive(m)[0] == 1).sum()),
-    "Firms west": lambda m: int((_firms_alive(m)[0] == 2).sum()),
+        m.sim.state.poverty_local.sum() * m.sim.world.persons_per_agent),
+    "Firms east": lambda m: int((_firms_alive(m)[0] == EAST).sum()),
+    "Firms central": lambda m: int((_firms_alive(m)[0] == Region.CENTRAL).sum()),
+    "Firms west": lambda m: int((_firms_alive(m)[0] == WEST).sum()),
     "Firms in poverty counties": lambda m: int((_firms_alive(m)[1] == POVERTY).sum()),
     "Entries": lambda m: _last_step_events(m, EV_ENTER),
     "Exits": lambda m: _last_step_events(m, EV_EXIT),
@@ -170,8 +185,6 @@ class TransferModel(mesa.Model):
         self.cfg = validate(cfg)
         super().__init__(rng=self.cfg.run.seed)
         if engine == "reference":
-            from sim.reference import ReferenceSimulation
-
             self.sim = ReferenceSimulation(self.cfg, model=self)
             self.roster = self.sim.roster
         else:
@@ -198,7 +211,7 @@ class TransferModel(mesa.Model):
     @property
     def year(self) -> float:
         """Calendar year reached (start of the next month)."""
-        return self.cfg.run.start_year + self.sim.step_index / self.sim.spy
+        return self.cfg.run.start_year + self.sim.step_index / MONTHS_PER_YEAR
 
     def worker(self, index: int) -> Worker:
         """The worker agent ``index`` (made on demand in a large world)."""
@@ -213,7 +226,7 @@ class TransferModel(mesa.Model):
         n = sim.n_firms
         alive = sim.firms.alive[:n]
         firms = np.bincount(sim.firms.county[:n][alive], minlength=c.n)
-        counts = sim.county_counts
+        counts = sim.state.status_counts
         return pd.DataFrame({
             "county": np.arange(c.n),
             "region": [REGIONS[r] for r in c.region],
@@ -224,14 +237,12 @@ class TransferModel(mesa.Model):
             "residents": counts.sum(axis=1) * ppa,
             "local_jobs": counts[:, LOCAL] * ppa,
             "firms": firms,
-            "offers_package": sim.gov.offers.astype(bool),
+            "offers_package": sim.state.offers.astype(bool),
         })
 
     def survival(self) -> SurvivalCurve:
         """Kaplan-Meier survival of transferred firms: spells of firms in poverty counties
         that began in the run (entry or relocation in; moving away censors)."""
-        from sim.results import kaplan_meier, poverty_spells
-
         ev = self.sim.events_array()
         events = pd.DataFrame({"firm_id": ev["firm_id"], "step": ev["step"],
                                "event_code": ev["event"], "county": ev["county"],
@@ -239,5 +250,5 @@ class TransferModel(mesa.Model):
         spells = poverty_spells(events, self.sim.counties.kind, self.sim.step_index)
         durations = spells.duration_months.to_numpy()
         times, surv = kaplan_meier(durations, spells.exited.to_numpy())
-        longest = float(durations.max()) / self.sim.spy if len(durations) else 0.0
-        return SurvivalCurve(times / self.sim.spy, surv, len(spells), longest)
+        longest = float(durations.max()) / MONTHS_PER_YEAR if len(durations) else 0.0
+        return SurvivalCurve(times / MONTHS_PER_YEAR, surv, len(spells), longest)

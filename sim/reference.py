@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import kernels as K
 from sim.agents import Roster, choose_county, import_mesa
+from sim.codes import HOME, LOCAL, MONTHS_PER_YEAR, P_LOCATION, R_EXPIRY, R_REVIEW
 from sim.config import Config
-from sim.engine import Environment, Simulation
-from sim.state import EV_EXIT, EV_RELOCATE, HOME, LOCAL, R_EXPIRY, R_REVIEW
+from sim.engine import Simulation
+from sim.rules import worker_wage
 from sim.world import World
 
 
@@ -59,57 +59,50 @@ class ReferenceSimulation(Simulation):
     def _train_workers(self, t: int, trained: np.ndarray) -> None:
         for worker in self.roster.workers:
             home = worker.home_county
-            if worker.attend_training(t, self.gov.training_prob[home]):
+            if worker.attend_training(t, self.state.training_prob[home]):
                 trained[home] += 1
 
-    def _expectations(self, env: Environment) -> None:
+    def _expectations(self) -> None:
         for county in self.roster.counties:
-            county.update_expectations(env)
+            county.update_expectations()
 
-    def _review(self, t: int, month: int, env: Environment) -> np.ndarray:
-        labor_available = self._labor_available()
+    def _review(self, t: int) -> np.ndarray:
+        month = t % MONTHS_PER_YEAR
         moves = []
         for firm in self.roster.firms[: self.n_firms]:
             if not firm.reviews_location(month):
                 continue
-            dest = firm.choose_location(t, env, K.P_LOCATION, labor_available)
+            dest = firm.choose_location(t, P_LOCATION)
             if dest != firm.county:
-                reason = R_EXPIRY if firm.package_expired_now() else R_REVIEW
-                moves.append((firm, dest, reason))
-        for firm, dest, reason in moves:
-            source = int(firm.county)
-            tenure = int(firm.months_in_county)
-            self._relocate(firm.index, dest, env)
-            self._log(t, firm.index, EV_RELOCATE, reason, from_county=source, tenure=tenure)
-        return np.array([firm.index for firm, _, _ in moves], dtype=np.int64)
+                moves.append((firm.index, dest,
+                              R_EXPIRY if firm.package_expired_now() else R_REVIEW))
+        ids = np.array([m[0] for m in moves], dtype=np.int64)
+        self._relocate(t, ids, np.array([m[1] for m in moves], dtype=np.int64),
+                       np.array([m[2] for m in moves], dtype=np.int64))
+        return ids
 
-    def _choose(self, ids, industry, capacity, efficiency, own_workers, current, months_left,
-                origin, package_share, outside_option, t, purpose, env):
-        labor_available = self._labor_available()
+    def _choose(self, deciders, outside_option, t, purpose):
         return np.array([
-            choose_county(self, t, env, purpose, labor_available, decider=int(ids[k]),
-                          industry=int(industry[k]), capacity=float(capacity[k]),
-                          efficiency=float(efficiency[k]),
-                          own_workers=float(own_workers[k]), current=int(current[k]),
-                          months_left=int(months_left[k]), origin=int(origin[k]),
-                          package_share=float(package_share[k]),
+            choose_county(self, t, purpose, decider=int(deciders.ids[k]),
+                          industry=int(deciders.industry[k]),
+                          capacity=float(deciders.capacity[k]),
+                          efficiency=float(deciders.efficiency[k]),
+                          own_workers=float(deciders.own_workers[k]),
+                          current=int(deciders.current[k]),
+                          months_left=int(deciders.months_left[k]),
+                          origin=int(deciders.origin[k]),
+                          package_share=float(deciders.package_share[k]),
                           outside_option=outside_option)
-            for k in range(len(ids))], dtype=np.int64)
+            for k in range(len(deciders.ids))], dtype=np.int64)
 
-    def _plan(self, t: int, env: Environment, movers: np.ndarray) -> None:
-        f = self.firms
-        self.layoff_prob = np.zeros(f.n)
-        self.exit_reason = np.zeros(f.n, dtype=np.int8)
+    def _plan(self, t: int, movers: np.ndarray) -> None:
         for firm in self.roster.firms[: self.n_firms]:
-            self.exit_reason[firm.index] = firm.plan(t, env)
-        for fid in np.flatnonzero(self.exit_reason[: self.n_firms]):
-            self._log(t, fid, EV_EXIT, int(self.exit_reason[fid]))
-        # A move lays off the whole workforce: the firm hires again in its new county.
-        self.layoff_prob[movers] = 1.0
+            firm.plan(t)
+        self._after_plan(t, movers)
         self.roster.sync()
 
-    def _workers_step(self, t: int, env: Environment) -> np.ndarray:
-        founders = [worker.index for worker in self.roster.workers if worker.step(t, env)]
+    def _workers_step(self, t: int) -> np.ndarray:
+        founders = [worker.index for worker in self.roster.workers if worker.step(t)]
         return np.array(founders, dtype=np.int64)
 
     def _add_firms(self, *args, **kwargs) -> np.ndarray:
@@ -136,34 +129,35 @@ class ReferenceSimulation(Simulation):
         for county in self.roster.counties:
             county.match_job_seekers(t, openings[county.index], vacancies)
 
-    def _tally(self, env: Environment) -> None:
+    def _tally(self) -> None:
         """Payroll of each firm and head counts of each county, worker by worker."""
         f = self.firms
+        s = self.state
+        month = self.month
         f.skill_sum[:] = 0.0
         f.wage_bill[:] = 0.0
         f.employees[:] = 0
-        counts = self.county_counts
-        counts[:, :] = 0
-        self.county_skill_sum[:] = 0.0
-        self.county_wage_local[:] = 0.0
-        self.county_poverty_local[:] = 0
+        s.status_counts[:, :] = 0
+        s.skill_sum[:] = 0.0
+        s.wage_sum_local[:] = 0.0
+        s.poverty_local[:] = 0
         for worker in self.roster.workers:
             c = worker.home_county
             status = worker.status
             skill = worker.skill
-            counts[c, status] += 1
+            s.status_counts[c, status] += 1
             if status == HOME or status == LOCAL:  # the local labour pool
-                self.county_skill_sum[c] += skill
+                s.skill_sum[c] += skill
             if status == LOCAL:
                 firm = worker.employer
-                wage = K.worker_wage(env.wage[c], env.min_wage[c], skill)
+                wage = worker_wage(self.params, month.wage[c], month.min_wage[c], skill)
                 f.employees[firm] += 1
                 f.skill_sum[firm] += skill
                 f.wage_bill[firm] += wage
-                self.county_wage_local[c] += wage
+                s.wage_sum_local[c] += wage
                 if worker.poverty_alleviated:
-                    self.county_poverty_local[c] += 1
+                    s.poverty_local[c] += 1
 
-    def _firm_accounts(self, t: int, env: Environment) -> None:
+    def _firm_accounts(self, t: int) -> None:
         for firm in self.roster.firms[: self.n_firms]:
-            firm.settle_accounts(t, env)
+            firm.settle_accounts(t)

@@ -15,19 +15,23 @@ import numpy as np
 import pandas as pd
 
 from sim.atomic import atomic_write_bytes, atomic_write_parquet
-from sim.config import KINDS, REGIONS
+from sim.codes import (
+    ENTRY_NAMES,
+    EVENT_NAMES,
+    KINDS,
+    MONTHS_PER_YEAR,
+    OUTBOUND,
+    REASON_NAMES,
+    REGIONS,
+)
 from sim.engine import EVENT_COLUMNS, METRICS, MONEY_METRICS, PERSON_METRICS, Simulation
 from sim.plots import run_figures
-from sim.state import ENTRY_NAMES, EVENT_NAMES, REASON_NAMES
+from sim.rules import outbound_wage
 from sim.survival import (
-    kaplan_meier,  # noqa: F401  re-exported for sim.mesa_model until it imports sim.survival
     post_expiry_spells,
     poverty_spells,
     survival_at,
 )
-
-POVERTY = KINDS.index("poverty")
-ORIGIN = KINDS.index("origin")
 
 SUMMARY_DOC = {
     "firms_alive_end": "firms operating at the end of the run (all counties)",
@@ -80,7 +84,8 @@ def timeseries_frame(sim: Simulation, meta: dict) -> pd.DataFrame:
     n_counties = np.bincount(index, minlength=present.size)
     frame = {
         "step": np.repeat(np.arange(n_steps), present.size),
-        "year": np.repeat(sim.cfg.run.start_year + np.arange(n_steps) / sim.spy, present.size),
+        "year": np.repeat(sim.cfg.run.start_year + np.arange(n_steps) / MONTHS_PER_YEAR,
+                          present.size),
         "region": np.tile([REGIONS[g // len(KINDS)] for g in present], n_steps),
         "kind": np.tile([KINDS[g % len(KINDS)] for g in present], n_steps),
     }
@@ -173,20 +178,18 @@ def summary(sim: Simulation, ts: pd.DataFrame, events: pd.DataFrame) -> dict:
     poverty_last = last[last.kind == "poverty"]
     pov_ts = ts[ts.kind == "poverty"]
     w = sim.workers
-    out_mask = w.status == 2
+    out_mask = w.status == OUTBOUND
     if out_mask.any():
-        env = sim.environment(max(sim.step_index - 1, 0))
-        m = sim.cfg.model
-        exp_years = np.minimum(w.experience_months[out_mask], 120) / 120.0
-        wage_out = (env.wage_east * (0.7 + 0.6 * w.skill[out_mask])
-                    * (1.0 + m.experience_premium * exp_years))
+        month = sim.environment(max(sim.step_index - 1, 0))
+        wage_out = outbound_wage(sim.params, month.wage_east, w.skill[out_mask],
+                                 w.experience_months[out_mask])
         mean_wage_out = float(wage_out.mean())
     else:
         mean_wage_out = float("nan")
     fiscal = float(ts[["subsidies_paid", "training_spent", "infrastructure_spent"]].sum().sum())
     credit = float(sim.cfg.policy.fund_credit * ts.fund_allocated.sum())
     fiscal += credit
-    job_years = float(pov_ts.workers_local.sum()) / sim.spy
+    job_years = float(pov_ts.workers_local.sum()) / MONTHS_PER_YEAR
     inland_local = inland.workers_local.sum()
     return {
         "firms_alive_end": int(last.firms_alive.sum()),

@@ -1,46 +1,44 @@
 """Agent state as a structure of arrays, declared once in a registry of fields.
 
-Each agent type (county, firm, worker) has a tuple of :class:`FieldSpec` giving name, dtype,
-unit and meaning. :class:`Table` holds one array per field; firms live in a table with spare
-capacity that grows by doubling, so firm ids (row indices) are stable for the whole run.
-Tables save to and restore from plain ``.npz`` files, which is what checkpoints use.
+Each table (counties, county state, firms, workers) has a tuple of :class:`FieldSpec` giving
+name, dtype, unit, meaning and shape. :class:`Table` holds one array per field; firms live in
+a table with spare rows that grows by doubling, so firm ids (row indices) are stable for the
+whole run. :meth:`Table.view` hands the arrays to the numba kernels as one namedtuple whose
+type is generated from the registry, and the Mesa agents' attributes (``sim.agents``) are
+generated from the same registry, docs included.
+
+Codes (statuses, kinds, ...) are defined in ``sim.codes``.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 
 import numpy as np
 
-# Worker status codes.
-HOME, LOCAL, OUTBOUND, OUTBOUND_SEEKING = 0, 1, 2, 3
-STATUS_NAMES = ("home", "local", "outbound", "outbound_seeking")
+from sim.codes import N_STATUSES
 
-# Firm entry kinds.
-ENTRY_INITIAL, ENTRY_BIRTH, ENTRY_ATTRACTED, ENTRY_RETURNEE, ENTRY_SATELLITE = range(5)
-ENTRY_NAMES = ("initial", "birth", "attracted", "returnee", "satellite")
-
-# Firm event codes and reasons (firm_events.parquet).
-EV_ENTER, EV_RELOCATE, EV_EXIT = 0, 1, 2
-EVENT_NAMES = ("enter", "relocate", "exit")
-R_NONE, R_CASH, R_HAZARD, R_PARENT, R_REVIEW, R_EXPIRY = range(6)
-REASON_NAMES = ("", "cash", "hazard", "parent_exit", "review", "package_expiry")
+# Second dimensions a field may have besides the row: one column per industry or per status.
+PER_INDUSTRY, PER_STATUS = "industry", "status"
 
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One state field: name, numpy dtype, unit and meaning."""
+    """One state field: name, numpy dtype, unit, meaning, fill value and second dimension."""
 
     name: str
     dtype: str
     unit: str
     doc: str
     fill: float = 0
+    per: str | None = None
 
 
 COUNTY_FIELDS = (
-    FieldSpec("region", "int8", "code", "0 east, 1 central, 2 west"),
-    FieldSpec("kind", "int8", "code", "0 origin, 1 central (non-poor inland), 2 poverty"),
+    FieldSpec("region", "int8", "code", "sim.codes.Region: 0 east, 1 central, 2 west"),
+    FieldSpec("kind", "int8", "code",
+              "sim.codes.Kind: 0 origin, 1 central (non-poor inland), 2 poverty"),
     FieldSpec("key_assistance", "bool", "flag", "national key assistance county"),
     FieldSpec("resettlement_site", "bool", "flag", "hosts a large resettlement site"),
     FieldSpec("border", "bool", "flag", "border county"),
@@ -49,7 +47,8 @@ COUNTY_FIELDS = (
     FieldSpec("wage_2024", "float64", "yuan/month", "base wage at the 2024 calibration year"),
     FieldSpec("min_wage_2024", "float64", "yuan/month", "minimum wage in 2024"),
     FieldSpec("rent_2024", "float64", "yuan/worker-month", "industrial land rent per workplace"),
-    FieldSpec("infrastructure", "float64", "q in [0,1]", "infrastructure quality"),
+    FieldSpec("initial_infrastructure", "float64", "q in [0,1]",
+              "infrastructure quality at the start (the current q is county state)"),
     FieldSpec("distance_km", "float64", "km", "distance to the eastern hub"),
     FieldSpec("population", "float64", "persons", "working-age population (replica scale)"),
     FieldSpec("home_income_2024", "float64", "yuan/month", "home (farm) income per worker"),
@@ -57,6 +56,50 @@ COUNTY_FIELDS = (
     FieldSpec("partner", "int32", "county index", "east-west pairing partner, -1 none", -1),
     FieldSpec("worker_start", "int64", "worker index", "first worker living here"),
     FieldSpec("worker_stop", "int64", "worker index", "one past the last worker living here"),
+)
+
+# What changes in a county during a run: its government's money and offers, its labour
+# market and the expectations firms form about it. Money is in kernel units (yuan per agent).
+COUNTY_STATE_FIELDS = (
+    FieldSpec("infrastructure", "float64", "q in [0,1]", "infrastructure quality in service"),
+    FieldSpec("active", "bool", "flag", "its government offers packages at all (not origin)"),
+    FieldSpec("offers", "bool", "flag", "offers attraction packages this month"),
+    FieldSpec("package_budget", "float64", "yuan/agent-person", "money left for packages"),
+    FieldSpec("fund_freight", "float64", "yuan/agent-person",
+              "special-fund money left for freight/power subsidies this year"),
+    FieldSpec("credit_line", "float64", "yuan/agent-person per capacity worker",
+              "credit a firm may draw before it counts as below its buffer (credit risk "
+              "compensation)"),
+    FieldSpec("training_prob", "float64", "probability", "chance a trainee is trained this year"),
+    FieldSpec("revenue_year", "float64", "yuan/agent-person",
+              "firm revenue this year so far (next year's tax base)"),
+    FieldSpec("local_finding", "float64", "1/month", "expected local job-finding rate"),
+    FieldSpec("pool_skill", "float64", "skill", "mean skill of the local labour pool"),
+    FieldSpec("labor_available", "float64", "agents", "workers a newcomer firm could hire"),
+    FieldSpec("seekers", "int64", "agents", "residents seeking a local job this month"),
+    FieldSpec("hires", "int64", "agents", "local hires this month"),
+    FieldSpec("status_counts", "int64", "agents", "residents by status this month",
+              per=PER_STATUS),
+    FieldSpec("skill_sum", "float64", "skill", "summed skill of the local labour pool"),
+    FieldSpec("wage_sum_local", "float64", "yuan/agent-person-month",
+              "wages of residents in local jobs"),
+    FieldSpec("poverty_local", "int64", "agents", "poverty-alleviated residents in local jobs"),
+    FieldSpec("industry_employment", "float64", "agents", "employment by industry",
+              per=PER_INDUSTRY),
+    FieldSpec("chain_present", "float64", "flag", "an upstream/downstream partner industry "
+              "employs here", per=PER_INDUSTRY),
+    FieldSpec("local_resource", "float64", "flag", "the industry's raw material is local",
+              per=PER_INDUSTRY),
+    FieldSpec("profit_per_capacity", "float64", "yuan/agent-person-month",
+              "expected profit of a unit of capacity", per=PER_INDUSTRY),
+    FieldSpec("package_per_capacity", "float64", "yuan/agent-person-month",
+              "package value of a unit of capacity (after chain screening)", per=PER_INDUSTRY),
+    FieldSpec("workers_per_capacity", "float64", "agents", "workers a unit of capacity needs",
+              1.0, per=PER_INDUSTRY),
+    FieldSpec("labor_cost_per_capacity", "float64", "yuan/agent-person-month",
+              "wage bill of a unit of capacity", per=PER_INDUSTRY),
+    FieldSpec("fixed_per_capacity", "float64", "yuan/agent-person-month",
+              "rent and capital cost of a unit of capacity", per=PER_INDUSTRY),
 )
 
 FIRM_FIELDS = (
@@ -72,6 +115,9 @@ FIRM_FIELDS = (
     FieldSpec("package_share", "float64", "share", "share of the full package granted", 1.0),
     FieldSpec("employees", "int32", "agents", "worker agents employed"),
     FieldSpec("desired", "int32", "agents", "desired employment this month"),
+    FieldSpec("layoff_prob", "float64", "probability",
+              "chance each employee is laid off this month"),
+    FieldSpec("exit_reason", "int8", "code", "sim.codes.Reason of an exit this month, 0 none"),
     FieldSpec("cash", "float64", "yuan/agent-person",
               "cash (x persons_per_agent = yuan of the firm)"),
     FieldSpec("age_months", "int32", "months", "months since entry"),
@@ -80,12 +126,13 @@ FIRM_FIELDS = (
     FieldSpec("package_months", "int32", "months", "length of the current package"),
     FieldSpec("taper_months_left", "int32", "months", "months of tapered post-expiry support"),
     FieldSpec("relocation_debt", "float64", "yuan/agent-person",
-              "bank loan financing the last move, repaid over 60 months; counts as buffer"),
+              "bank loan financing the last move; counts as buffer"),
     FieldSpec("relocation_debt_repayment", "float64", "yuan/agent-person per month",
               "monthly repayment of the relocation loan"),
     FieldSpec("months_below_buffer", "int32", "months", "consecutive months with cash < buffer"),
     FieldSpec("parent", "int32", "firm index", "headquarters of a satellite workshop", -1),
-    FieldSpec("entry_kind", "int8", "code", "initial/birth/attracted/returnee/satellite"),
+    FieldSpec("entry_kind", "int8", "code", "sim.codes.EntryKind: initial/birth/attracted/"
+              "returnee/satellite"),
     FieldSpec("entry_step", "int32", "step", "step of entry (negative for initial firms)"),
     FieldSpec("ever_subsidised", "bool", "flag", "received a package at some point"),
     FieldSpec("skill_sum", "float64", "skill", "sum of employees' skill (this month)"),
@@ -98,7 +145,8 @@ FIRM_FIELDS = (
 
 WORKER_FIELDS = (
     FieldSpec("home_county", "int32", "county index", "county the worker lives in"),
-    FieldSpec("status", "int8", "code", "0 home, 1 local, 2 outbound, 3 outbound seeking"),
+    FieldSpec("status", "int8", "code",
+              "sim.codes.Status: 0 home, 1 local, 2 outbound, 3 outbound seeking"),
     FieldSpec("employer", "int32", "firm index", "local employer, -1 none", -1),
     FieldSpec("skill", "float64", "[0,1]", "skill"),
     FieldSpec("age", "int16", "years", "age"),
@@ -106,9 +154,19 @@ WORKER_FIELDS = (
     FieldSpec("care", "bool", "flag", "care constraint (high cost of leaving)"),
     FieldSpec("poverty_alleviated", "bool", "flag", "from a poverty-alleviated household"),
     FieldSpec("outbound_industry", "int8", "industry index", "industry of the last outbound job"),
-    FieldSpec("experience_months", "int32", "months", "months of outbound industry experience"),
+    FieldSpec("experience_months", "int32", "months",
+              "months of outbound experience in that industry"),
     FieldSpec("seeking", "bool", "flag", "at home and looking for a local job"),
+    FieldSpec("founder", "bool", "flag", "returns home this month to found a firm"),
 )
+
+# The kernels' view types: one namedtuple per registry (module level, so numba can cache).
+Counties = namedtuple("Counties", [f.name for f in COUNTY_FIELDS])
+CountyState = namedtuple("CountyState", [f.name for f in COUNTY_STATE_FIELDS])
+Firms = namedtuple("Firms", [f.name for f in FIRM_FIELDS])
+Workers = namedtuple("Workers", [f.name for f in WORKER_FIELDS])
+VIEW_TYPES = {COUNTY_FIELDS: Counties, COUNTY_STATE_FIELDS: CountyState, FIRM_FIELDS: Firms,
+              WORKER_FIELDS: Workers}
 
 
 class Table:
@@ -117,38 +175,37 @@ class Table:
     Args:
         fields: the registry.
         n: number of rows to allocate.
+        n_industries: columns of per-industry fields.
     """
 
-    def __init__(self, fields: tuple[FieldSpec, ...], n: int):
+    def __init__(self, fields: tuple[FieldSpec, ...], n: int, n_industries: int = 0):
         self.fields = fields
         self.n = n
+        self.n_industries = n_industries
         for f in fields:
-            setattr(self, f.name, np.full(n, f.fill, dtype=f.dtype))
+            setattr(self, f.name, self._new(f, n))
+
+    def _new(self, f: FieldSpec, n: int) -> np.ndarray:
+        columns = {None: (), PER_INDUSTRY: (self.n_industries,), PER_STATUS: (N_STATUSES,)}
+        return np.full((n, *columns[f.per]), f.fill, dtype=f.dtype)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Field name -> array (the live arrays, not copies)."""
         return {f.name: getattr(self, f.name) for f in self.fields}
+
+    def view(self, n: int | None = None):
+        """The live arrays as the registry's namedtuple (first ``n`` rows if given)."""
+        arrays = [getattr(self, f.name) for f in self.fields]
+        if n is not None:
+            arrays = [a[:n] for a in arrays]
+        return VIEW_TYPES[self.fields](*arrays)
 
     def grow(self, n_new: int) -> None:
         """Enlarge capacity to ``n_new`` rows, filling new rows with each field's default."""
         if n_new <= self.n:
             return
         for f in self.fields:
-            old = getattr(self, f.name)
-            new = np.full(n_new, f.fill, dtype=f.dtype)
-            new[: self.n] = old
+            new = self._new(f, n_new)
+            new[: self.n] = getattr(self, f.name)
             setattr(self, f.name, new)
         self.n = n_new
-
-    def save(self, path, **extra) -> None:
-        """Write all fields (and ``extra`` arrays) to an ``.npz`` file."""
-        np.savez(path, **self.arrays(), **extra)
-
-    @classmethod
-    def load(cls, fields, data) -> Table:
-        """Rebuild a table from a mapping of arrays (e.g. an opened ``.npz``)."""
-        n = len(data[fields[0].name])
-        table = cls(fields, n)
-        for f in fields:
-            setattr(table, f.name, np.asarray(data[f.name], dtype=f.dtype).copy())
-        return table

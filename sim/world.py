@@ -10,17 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.codes import months
+from sim.codes import ENTRY_INITIAL, ORIGIN, OUTBOUND, POVERTY, WEST, Kind, Region, months
 from sim.config import Config, WorldConfig
-from sim.industries import industry_arrays
-from sim.state import (
-    COUNTY_FIELDS,
-    ENTRY_INITIAL,
-    FIRM_FIELDS,
-    OUTBOUND,
-    WORKER_FIELDS,
-    Table,
-)
+from sim.industries import Industries, industry_arrays
+from sim.state import COUNTY_FIELDS, FIRM_FIELDS, WORKER_FIELDS, Table
 
 # Real rural migrant labor force, 2024 (NBS Migrant Worker Monitoring Survey): the replica's
 # population relative to it gives ``population_scale`` for national money levers.
@@ -38,7 +31,7 @@ class World:
     firms: Table
     workers: Table
     n_firms: int
-    industry: dict[str, np.ndarray]
+    industry: Industries
     industry_names: list[str]
     local_resource: np.ndarray  # (county, industry) 1.0 where the raw material is local
     persons_per_agent: float
@@ -62,27 +55,29 @@ def _counties(w: WorldConfig, rng: np.random.Generator) -> Table:
     n_o, n_c, n_p = w.n_origin, w.n_central, w.n_poverty
     n = n_o + n_c + n_p
     t = Table(COUNTY_FIELDS, n)
-    kind = np.repeat(np.array([0, 1, 2], dtype=np.int8), [n_o, n_c, n_p])
+    kind = np.repeat(np.array([k.value for k in Kind], dtype=np.int8), [n_o, n_c, n_p])
     t.kind[:] = kind
     region = np.zeros(n, dtype=np.int8)
-    region[n_o:n_o + n_c] = np.where(rng.random(n_c) < w.central_west_share, 2, 1)
-    region[n_o + n_c:] = np.where(rng.random(n_p) < w.poverty_west_share, 2, 1)
+    central = int(Region.CENTRAL)
+    region[n_o:n_o + n_c] = np.where(rng.random(n_c) < w.central_west_share, WEST, central)
+    region[n_o + n_c:] = np.where(rng.random(n_p) < w.poverty_west_share, WEST, central)
     t.region[:] = region
     pov = np.arange(n_o + n_c, n)
     # Key-assistance counties lean west (Xinjiang, Tibet-adjacent, Yunnan, Guizhou, ...).
-    wts = np.where(region[pov] == 2, 3.0, 1.0)
+    wts = np.where(region[pov] == WEST, 3.0, 1.0)
     key = rng.choice(pov, size=w.n_key_assistance, replace=False, p=wts / wts.sum())
     t.key_assistance[key] = True
     wts = np.where(t.key_assistance[pov], 2.0, 1.0)
     resettle = rng.choice(pov, size=w.n_resettlement, replace=False, p=wts / wts.sum())
     t.resettlement_site[resettle] = True
     border_p = min(1.0, w.border_share / max(w.poverty_west_share, 1e-9))
-    t.border[pov] = (region[pov] == 2) & (rng.random(n_p) < border_p)
+    t.border[pov] = (region[pov] == WEST) & (rng.random(n_p) < border_p)
     t.ethnic[pov] = rng.random(n_p) < w.ethnic_share
 
     region_wage = np.array([w.wage_east, w.wage_central, w.wage_west])[region]
     region_min = np.array([w.min_wage_east, w.min_wage_central, w.min_wage_west])[region]
-    wage = region_wage * np.where(kind == 2, w.poverty_wage_factor, 1.0) * _lognormal(rng, n, 0.05)
+    poverty_factor = np.where(kind == POVERTY, w.poverty_wage_factor, 1.0)
+    wage = region_wage * poverty_factor * _lognormal(rng, n, 0.05)
     t.wage_2024[:] = np.maximum(wage, region_min)
     t.min_wage_2024[:] = region_min
     t.rent_2024[:] = (np.array([w.rent_origin, w.rent_central, w.rent_poverty])[kind]
@@ -90,7 +85,7 @@ def _counties(w: WorldConfig, rng: np.random.Generator) -> Table:
     dist = np.array([w.distance_east_km, w.distance_central_km, w.distance_west_km])[region]
     t.distance_km[:] = dist * rng.uniform(0.6, 1.4, n)
     infra = np.array([w.infra_origin, w.infra_central, w.infra_poverty])[kind]
-    t.infrastructure[:] = np.clip(infra + rng.normal(0, 0.05, n), 0.05, 1.0)
+    t.initial_infrastructure[:] = np.clip(infra + rng.normal(0, 0.05, n), 0.05, 1.0)
     home = np.array([w.home_income_origin, w.home_income_central, w.home_income_poverty])[kind]
     home = home * np.where(t.resettlement_site, w.resettlement_home_income_factor, 1.0)
     t.home_income_2024[:] = home * _lognormal(rng, n, 0.1)
@@ -101,7 +96,7 @@ def _counties(w: WorldConfig, rng: np.random.Generator) -> Table:
         t.case_county[case] = True
         t.partner[case] = 0  # the case's eastern partner (Changzhou, Guangdong)
         if w.case_infrastructure > 0:
-            t.infrastructure[case] = w.case_infrastructure
+            t.initial_infrastructure[case] = w.case_infrastructure
     return t
 
 
@@ -131,13 +126,13 @@ def _workers(w: WorldConfig, counties: Table, counts: np.ndarray, n_ind: int, rn
     care_p = np.where(t.female, w.care_share_female, w.care_share_male)
     care_p = np.minimum(1.0, care_p * np.where(t.age >= 35, 1.4, 0.6))
     t.care[:] = rng.random(n) < care_p
-    t.poverty_alleviated[:] = (kind == 2) & (rng.random(n) < w.poverty_alleviated_share)
+    t.poverty_alleviated[:] = (kind == POVERTY) & (rng.random(n) < w.poverty_alleviated_share)
     mean = np.array([w.skill_mean_origin, w.skill_mean_central, w.skill_mean_poverty])[kind]
     mean = np.clip(mean * np.where(t.poverty_alleviated, 0.85, 1.0), 0.02, 0.98)
     concentration = 8.0
     t.skill[:] = rng.beta(mean * concentration, (1 - mean) * concentration)
     # Initial outbound migration from inland counties: young workers without care duties leave.
-    p_out = np.where((t.age < 45) & ~t.care, 0.75, 0.3) * (kind != 0)
+    p_out = np.where((t.age < 45) & ~t.care, 0.75, 0.3) * (kind != ORIGIN)
     out = rng.random(n) < p_out
     t.status[out] = OUTBOUND
     t.outbound_industry[:] = rng.integers(0, n_ind, n)
@@ -162,7 +157,7 @@ def _firms(w: WorldConfig, counties: Table, counts: np.ndarray, ind: dict, local
     n = int(per_county.sum())
     t = Table(FIRM_FIELDS, max(64, 2 * n))
     county = np.repeat(np.arange(counties.n, dtype=np.int32), per_county)
-    n_ind = len(ind["typical_size"])
+    n_ind = len(ind.typical_size)
     # Industry: uniform, but resource-affine industries favour counties with the raw material.
     weights = 1.0 + 4.0 * local_resource[county]
     cum = np.cumsum(weights, axis=1)
@@ -175,20 +170,20 @@ def _firms(w: WorldConfig, counties: Table, counts: np.ndarray, ind: dict, local
     t.county[:n] = county
     t.industry[:n] = industry
     kind = counties.kind[county]
-    origin = np.where(kind == 0, county, counties.partner[county])
+    origin = np.where(kind == ORIGIN, county, counties.partner[county])
     missing = origin < 0
     origin[missing] = rng.integers(0, w.n_origin, int(missing.sum()))
     t.origin_county[:n] = origin
     t.productivity[:n] = (1.0 - rng.random(n)) ** (-1.0 / w.productivity_pareto_alpha)
     t.efficiency[:n] = _lognormal(rng, n, w.efficiency_sd)
-    t.capacity[:n] = np.minimum(t.productivity[:n] * ind["typical_size"][industry],
+    t.capacity[:n] = np.minimum(t.productivity[:n] * ind.typical_size[industry],
                                 w.max_firm_size_agents)
     t.entry_kind[:n] = ENTRY_INITIAL
     age = rng.integers(0, 120, n)
     # Inland firms arrived during the poverty campaign on (historical, 3-year) packages of which
     # some months remain; this is part of the world, identical in every policy arm. They
     # arrived when their package started, so the expiry month is reviewed like any other.
-    inland = kind != 0
+    inland = kind != ORIGIN
     left = np.floor(rng.random(n) * (policy_months + 1)).astype(np.int32)
     in_county = np.where(inland, policy_months - left, age)
     age = np.maximum(age, in_county)
@@ -210,9 +205,9 @@ def generate(cfg: Config) -> World:
     counts = _allocate_workers(w, counties, rng)
     ind = industry_arrays(list(w.industries))
     n_ind = len(w.industries)
-    resource_industries = ind["resource_affinity"] > 0
+    resource_industries = ind.resource_affinity > 0
     local_resource = np.zeros((counties.n, n_ind))
-    pov = counties.kind == 2
+    pov = counties.kind == POVERTY
     for i in np.flatnonzero(resource_industries):
         local_resource[:, i] = pov & (rng.random(counties.n) < w.local_resource_share)
     workers = _workers(w, counties, counts, n_ind, rng)

@@ -123,6 +123,10 @@ def test_validate_checks_cross_field_constraints():
     cfg.world.n_resettlement = cfg.world.n_poverty + 1
     with pytest.raises(ConfigError, match="n_resettlement"):
         validate(cfg)
+    cfg = Config()
+    cfg.model.skill_floor = cfg.model.skill_ceiling + 0.01
+    with pytest.raises(ConfigError, match="model.skill_floor"):
+        validate(cfg)
 
 
 def test_every_field_documents_its_unit_or_meaning():

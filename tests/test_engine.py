@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import kernels as K
+from sim import rules
+from sim.codes import HOME, LOCAL, OUTBOUND, OUTBOUND_SEEKING
 from sim.engine import METRICS, Simulation
-from sim.state import HOME, LOCAL, OUTBOUND, OUTBOUND_SEEKING
+from sim.results import events_frame
+from sim.survival import poverty_spells
 from tests.conftest import make_config, run_sim
 
 COL = {name: j for j, name in enumerate(METRICS)}
@@ -40,7 +42,7 @@ def _check_invariants(sim: Simulation) -> None:
                                            "exits", "output_value", "subsidies_paid",
                                            "training_spent", "infrastructure_spent")]] >= 0)
     assert np.all(f.revenue[:n] >= 0) and np.all(f.subsidy[:n] >= 0)
-    assert np.all(sim.gov.package_budget >= -1e-6) and np.all(sim.gov.fund_freight >= -1e-6)
+    assert np.all(sim.state.package_budget >= -1e-6) and np.all(sim.state.fund_freight >= -1e-6)
     assert np.all((w.skill >= 0) & (w.skill <= 1))
     assert not (w.seeking & (status != HOME)).any()
 
@@ -66,13 +68,13 @@ def test_same_seed_identical_outputs_and_different_seed_differs():
 
 
 def test_counter_draws_do_not_depend_on_order():
-    forward = [K.uniform(11, 5, i, 3) for i in range(100)]
-    backward = [K.uniform(11, 5, i, 3) for i in reversed(range(100))][::-1]
+    forward = [rules.uniform(11, 5, i, 3) for i in range(100)]
+    backward = [rules.uniform(11, 5, i, 3) for i in reversed(range(100))][::-1]
     assert forward == backward
-    draws = np.array([K.uniform(1, 2, i, 4) for i in range(20000)])
+    draws = np.array([rules.uniform(1, 2, i, 4) for i in range(20000)])
     assert 0 <= draws.min() and draws.max() < 1
     assert abs(draws.mean() - 0.5) < 0.01
-    assert K.uniform(1, 2, 3, 4) != K.uniform(1, 2, 3, 5)  # purposes are separate streams
+    assert rules.uniform(1, 2, 3, 4) != rules.uniform(1, 2, 3, 5)  # purposes are separate streams
 
 
 def _outbound_share(sim: Simulation) -> float:
@@ -100,9 +102,9 @@ def test_care_constraint_lowers_leaving():
 
 
 def test_minimum_wage_floors_wages_and_raises_costs():
-    assert K.worker_wage(3000.0, 2500.0, 0.0) == 2500.0
-    assert K.worker_wage(3000.0, 1000.0, 1.0) == pytest.approx(3900.0)
     base = Simulation(make_config("world=teaching", "run.years=1"))
+    assert rules.worker_wage(base.params, 3000.0, 2500.0, 0.0) == 2500.0
+    assert rules.worker_wage(base.params, 3000.0, 1000.0, 1.0) == pytest.approx(3900.0)
     high = Simulation(make_config("world=teaching", "run.years=1", "world.min_wage_west=4500",
                                   "world.min_wage_central=4700", "world.min_wage_east=5300"))
     for s in (base, high):
@@ -116,8 +118,6 @@ def test_minimum_wage_floors_wages_and_raises_costs():
 def expiry_hazards(sim: Simulation, windows=((-12, 0), (0, 12), (12, 24))) -> list[float]:
     """Exit hazard (exits per firm-month at risk) of packaged spells in poverty counties, in
     windows of months relative to package expiry."""
-    from sim.results import events_frame, poverty_spells
-
     spells = poverty_spells(events_frame(sim, {}), sim.counties.kind, sim.step_index)
     spells = spells[spells.package_months > 0]
     rel_end = spells.duration_months - spells.package_months

@@ -10,17 +10,22 @@ import numpy as np
 import pytest
 
 from sim import kernels as K
-from sim.engine import METRICS, Simulation
-from sim.results import events_frame, summary, timeseries_frame
-from sim.state import (
+from sim.codes import (
     ENTRY_ATTRACTED,
     ENTRY_BIRTH,
     ENTRY_RETURNEE,
     ENTRY_SATELLITE,
     EV_ENTER,
     EV_EXIT,
+    EV_RELOCATE,
     LOCAL,
+    OUTBOUND,
+    POVERTY,
 )
+from sim.engine import METRICS, Month, Simulation
+from sim.params import make_params
+from sim.results import events_frame, summary, timeseries_frame
+from sim.state import COUNTY_FIELDS, COUNTY_STATE_FIELDS, FIRM_FIELDS, WORKER_FIELDS, Table
 from tests.conftest import make_config, run_sim
 
 COL = {name: j for j, name in enumerate(METRICS)}
@@ -42,13 +47,13 @@ def test_core_fund_raises_infrastructure_in_core_counties_most():
     base = run_sim("run.years=8")
     core = run_sim("run.years=8", "policy=special_fund_core")
     c = base.counties
-    is_core = (c.kind == 2) & (c.key_assistance | c.resettlement_site)
-    other = (c.kind == 2) & ~is_core
-    gain = core.infrastructure - base.infrastructure
+    is_core = (c.kind == POVERTY) & (c.key_assistance | c.resettlement_site)
+    other = (c.kind == POVERTY) & ~is_core
+    gain = core.state.infrastructure - base.state.infrastructure
     assert gain[is_core].mean() > 0.02
     assert gain[is_core].mean() > 5 * max(gain[other].mean(), 1e-9)
     even = run_sim("run.years=8", "policy=special_fund_even")
-    gain_even = even.infrastructure - base.infrastructure
+    gain_even = even.state.infrastructure - base.state.infrastructure
     assert gain_even[other].mean() > gain[other].mean()
 
 
@@ -59,16 +64,16 @@ def test_training_raises_local_productivity_and_wages():
 
     def local_skill_and_wage(sim):
         w = sim.workers
-        local = (w.status == LOCAL) & (kind[w.home_county] == 2)
+        local = (w.status == LOCAL) & (kind[w.home_county] == POVERTY)
         row = sim.record.metrics[-12:]
-        pov = kind == 2
+        pov = kind == POVERTY
         wage = row[:, pov, COL["wage_sum_local"]].sum() / row[:, pov, COL["workers_local"]].sum()
         return w.skill[local].mean(), wage
 
     def productivity(sim):
         f = sim.firms
         n = sim.n_firms
-        sel = f.alive[:n] & (kind[f.county[:n]] == 2) & (f.employees[:n] > 0)
+        sel = f.alive[:n] & (kind[f.county[:n]] == POVERTY) & (f.employees[:n] > 0)
         return np.average(f.labor_productivity[:n][sel] / f.efficiency[:n][sel],
                           weights=f.employees[:n][sel])
 
@@ -82,21 +87,32 @@ def test_training_raises_local_productivity_and_wages():
 
 
 def _worker_step_founders(experience, rate=1.0, min_experience=36):
+    """One worker step of outbound workers with the given experience in a poverty county
+    where founding pays; which of them found a firm."""
     n = len(experience)
-    status = np.full(n, 2, dtype=np.int8)  # outbound employed
-    employer = np.full(n, -1, dtype=np.int32)
-    skill = np.full(n, 0.5)
-    founder = np.zeros(n, dtype=np.bool_)
-    exp = np.asarray(experience, dtype=np.int32)
-    zeros = np.zeros(1)
-    K.worker_step(n, status, employer, skill, np.full(n, 30, np.int16), np.zeros(n, np.bool_),
-                  np.zeros(n, np.int32), np.zeros(n, np.int8), exp, np.zeros(n, np.bool_),
-                  founder, np.array([2], np.int8), np.array([3000.0]), np.array([1500.0]),
-                  np.array([1500.0]), np.array([0.3]), np.array([1.0]), np.array([0.5]),
-                  np.full((1, 1), 5000.0), np.full((1, 1), 1000.0), np.ones(1, np.bool_),
-                  zeros, 5000.0, 1000.0, 250.0, 2000.0, 50.0, 0.5, 0.0, 0.0, 600.0, 1.0,
-                  0.0, 0.0, 0.1, 1, rate, min_experience, 1.0, 1.0, 1, 0)
-    return founder
+    workers = Table(WORKER_FIELDS, n)
+    workers.status[:] = OUTBOUND
+    workers.skill[:] = 0.5
+    workers.age[:] = 30
+    workers.experience_months[:] = experience
+    counties = Table(COUNTY_FIELDS, 1)
+    counties.kind[:] = POVERTY
+    state = Table(COUNTY_STATE_FIELDS, 1, n_industries=1)
+    state.offers[:] = True
+    state.infrastructure[:] = 0.5
+    state.local_finding[:] = 0.3
+    state.profit_per_capacity[:] = 5000.0
+    state.package_per_capacity[:] = 1000.0
+    month = Month(2020.0, np.array([3000.0]), np.array([1500.0]), np.zeros(1),
+                  np.array([1500.0]), 5000.0, 1000.0, np.ones(1), np.ones(1), np.zeros(1),
+                  np.ones((3, 1)), 0.5, 1.0)
+    params = make_params(make_config("world=teaching"))._replace(
+        outbound_separation=0.0, search_prob=0.0, returnee_rate_per_agent=rate,
+        returnee_min_experience=min_experience, returnee_package_boost=1.0,
+        returnee_infra_boost=1.0)
+    K.worker_step(workers.view(), Table(FIRM_FIELDS, 0).view(), counties.view(), state.view(),
+                  month, params, 1, 0)
+    return workers.founder
 
 
 def test_returnees_found_firms_only_where_experience_exists():
@@ -141,7 +157,7 @@ def test_satellites_die_with_their_parents():
     exits = ev["firm_id"][(ev["event"] == EV_EXIT) & (ev["reason"] == 3)]
     assert set(sats) <= set(exits.tolist())
     kind = sim.counties.kind
-    assert np.all(kind[f.county[sats]] == 2)  # workshops sit in poverty counties
+    assert np.all(kind[f.county[sats]] == POVERTY)  # workshops sit in poverty counties
 
 
 def test_export_shock_cuts_employment_in_exposed_industries_only():
@@ -189,7 +205,7 @@ def _entries_into_poverty(sim) -> int:
     ev = sim.events_array()
     kind = sim.counties.kind[ev["county"]]
     attracted = (ev["event"] == EV_ENTER) & (ev["entry_kind"] == ENTRY_ATTRACTED)
-    return int(((attracted | (ev["event"] == 1)) & (kind == 2)).sum())
+    return int(((attracted | (ev["event"] == EV_RELOCATE)) & (kind == POVERTY)).sum())
 
 
 def test_higher_credibility_brings_more_entry():

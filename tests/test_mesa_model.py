@@ -53,7 +53,7 @@ def test_agents_read_and_write_the_engine_state():
     agent.skill = 0.25
     assert w.skill[5] == 0.25
     county = model.roster.counties[0]
-    assert county.infrastructure == model.sim.infrastructure[0]
+    assert county.infrastructure == model.sim.state.infrastructure[0]
 
 
 def test_both_engines_give_the_same_model_data():
@@ -80,7 +80,7 @@ def test_levers_set_the_policy_and_bad_values_stop():
     assert (p.policy_years, p.kpi, p.special_fund, p.fund_allocation, p.training_budget,
             p.credibility) == (5, "reform", 5e10, "even", 300, 0.5)
     assert model.cfg.shock.name == "export_2022"
-    assert model.sim.package_months == 60
+    assert model.sim.params.package_months == 60
     with pytest.raises(ConfigError, match="policy.credibility"):
         TransferModel(world="teaching", credibility=1.5)
 

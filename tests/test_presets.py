@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.cli import presets
+from sim.config import presets
 from sim.engine import Simulation
 from tests.conftest import make_config
 

@@ -26,12 +26,12 @@ def test_default_world_has_the_national_shape():
 def test_county_attributes_follow_the_gradient():
     w = generate(make_config())
     c = w.counties
-    for field in ("wage_2024", "rent_2024", "infrastructure", "home_income_2024"):
+    for field in ("wage_2024", "rent_2024", "initial_infrastructure", "home_income_2024"):
         values = getattr(c, field)
         assert values[c.kind == 0].mean() > values[c.kind == 2].mean(), field
     assert c.distance_km[c.region == 2].mean() > c.distance_km[c.region == 0].mean()
     assert np.all(c.min_wage_2024 <= c.wage_2024)
-    assert np.all((c.infrastructure >= 0) & (c.infrastructure <= 1))
+    assert np.all((c.initial_infrastructure >= 0) & (c.initial_infrastructure <= 1))
     assert (c.home_income_2024[c.resettlement_site].mean()
             < c.home_income_2024[(c.kind == 2) & ~c.resettlement_site].mean())
 

@@ -43,7 +43,7 @@ def events_digest(events: dict[str, np.ndarray]) -> str:
 
 def record_case(overrides: tuple[str, ...]) -> dict:
     """Run one case and return what the baseline records of it."""
-    from sim.engine import make_simulation
+    from sim.engines import make_simulation
     from sim.results import events_frame, summary, timeseries_frame
     from tests.conftest import make_config
 

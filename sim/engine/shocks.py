@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.config import REGIONS, ShockConfig
+from sim.codes import REGIONS
+from sim.config import ShockConfig
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,167 @@
+"""The simulation: the state of a run and its monthly step.
+
+Order of a month (MODEL.md §4-6), as :meth:`Simulation.step` reads:
+
+1. the month's prices and shocks; in the first month of a year, ageing, government budgets,
+   training and infrastructure, and satellite workshops;
+2. offers, expectations and the labour a newcomer could hire; location reviews of firms
+   (yearly, and when a package expires);
+3. firm plans: exits from last month's cash, orders, labor productivity, desired workers;
+4. workers: layoffs, the outbound market, learning, the expected-income choice, returnees;
+5. entry: births in origin counties, attracted entrants, returnee firms;
+6. local job matching inside each county;
+7. accounts: payroll, revenue, costs, subsidies, cash; records for the month.
+
+The domains live in sibling modules, each a mixin of :class:`Simulation`: ``labour``
+(workers and local labour markets), ``firms`` (expectations, location choice, plans and
+accounts), ``entry``, ``governments`` and ``records``. Hot loops are the numba kernels in
+``sim.kernels``; everything here is O(counties + firms) numpy glue. Random numbers are
+counter-based draws or per-step generators keyed by (seed, step), so the state after step t
+fully determines step t + 1.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from sim.codes import HOME, MONTHS_PER_YEAR, ORIGIN
+from sim.config import Config
+from sim.engine.entry import Entry
+from sim.engine.environment import Month, month_environment
+from sim.engine.firms import FirmDecisions
+from sim.engine.governments import Governments
+from sim.engine.labour import LabourMarket
+from sim.engine.records import METRICS, Records, RunRecord
+from sim.params import make_params
+from sim.state import COUNTY_STATE_FIELDS, Table
+from sim.world import DYNAMICS_STREAM, World, generate
+
+INIT_STEP = 1 << 40  # draw "step" used for the initial hiring round
+
+
+class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
+    """A run of the model on one world (the numba engine).
+
+    Args:
+        cfg: the validated configuration.
+        world: an initial world; generated from ``cfg`` if omitted.
+
+    Attributes:
+        counties, firms, workers: the state tables (``sim.state``); ``state``: the counties'
+            changing state (budgets, offers, labour markets, expectations).
+        params: the kernels' parameter record (``sim.params``); ``ind``: the industry table.
+        month: the prices and shocks of the current month.
+        step_index, n_steps: months done and months in the run.
+    """
+
+    def __init__(self, cfg: Config, world: World | None = None):
+        self.cfg = cfg
+        self.params = make_params(cfg)
+        self.world = world if world is not None else generate(cfg)
+        w = self.world
+        self.counties = w.counties
+        self.firms = copy.deepcopy(w.firms)
+        self.workers = copy.deepcopy(w.workers)
+        self.n_firms = w.n_firms
+        self.ind = w.industry
+        self.n_ind = len(w.industry_names)
+        self.n_steps = cfg.run.years * MONTHS_PER_YEAR
+        self.step_index = 0
+        # Dynamics draws use their own 63-bit seed derived from run.seed.
+        state = np.random.SeedSequence([cfg.run.seed, DYNAMICS_STREAM]).generate_state(1, np.uint64)
+        self.seed = int(state[0] >> np.uint64(1))
+        n_c = self.counties.n
+        self.state = Table(COUNTY_STATE_FIELDS, n_c, self.n_ind)
+        self.state.infrastructure[:] = self.counties.initial_infrastructure
+        self.state.local_finding[:] = cfg.model.initial_local_finding
+        self.state.local_resource[:] = w.local_resource
+        self.residents = (self.counties.worker_stop - self.counties.worker_start).astype(float)
+        self._init_governments()
+        kind = self.counties.kind
+        self.origin_ids = np.flatnonzero(kind == ORIGIN)
+        self.resettlement_ids = np.flatnonzero(self.counties.resettlement_site)
+        self.partner_start, self.partner_list = self._pairing_lists()
+        n = self.n_firms
+        alive0 = self.firms.alive[:n]
+        self.initial_origin_firms = np.bincount(
+            self.firms.county[:n][alive0 & (kind[self.firms.county[:n]] == ORIGIN)],
+            minlength=n_c)[self.origin_ids].astype(float)
+        self.median_plant_size = float(np.median(self.ind.typical_size))
+        self.skill_mean_by_kind = np.array([cfg.world.skill_mean_origin,
+                                            cfg.world.skill_mean_central,
+                                            cfg.world.skill_mean_poverty])
+        self.record = RunRecord(metrics=np.zeros((self.n_steps, n_c, len(METRICS))))
+        self.step_events: list[tuple] = []
+        self.month = self.environment(0)
+        self._initialise()
+
+    def _pairing_lists(self) -> tuple[np.ndarray, np.ndarray]:
+        """East-west pairing as CSR: origin county -> its paired poverty counties."""
+        partner = self.counties.partner
+        paired = np.flatnonzero(partner >= 0)
+        order = paired[np.argsort(partner[paired], kind="stable")]
+        counts = np.bincount(partner[paired], minlength=self.counties.n)
+        start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        return start, order.astype(np.int64)
+
+    def _initialise(self) -> None:
+        """Initial cash, the first head counts, and a first hiring round."""
+        f = self.firms
+        n = self.n_firms
+        f.cash[:n] = self._initial_cash(f.county[:n], f.industry[:n], f.capacity[:n])
+        self._tally()
+        self._refresh_county_state()
+        # Everyone at home looks for work and every plant wants its capacity.
+        self.workers.seeking[:] = self.workers.status == HOME
+        f.desired[:n] = np.round(f.capacity[:n]).astype(np.int32)
+        self._count_employees()
+        self._match_local(INIT_STEP)
+        self._tally()
+        self._refresh_county_state()
+
+    def environment(self, t: int) -> Month:
+        """Wages, prices and shocks at step ``t``."""
+        return month_environment(self.cfg, self.params, self.counties, self.ind,
+                                 self.world.industry_names, t)
+
+    # --- the step -----------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Advance the model by one month."""
+        t = self.step_index
+        if t >= self.n_steps:
+            raise RuntimeError("the run is complete")
+        self.month = self.environment(t)
+        self.step_events = []
+        if t % MONTHS_PER_YEAR == 0:
+            self._yearly(t)
+        self._update_offers()
+        self._expectations()
+        self._update_labor_available()
+        movers = self._review(t)
+        self._plan(t, movers)
+        founders = self._workers_step(t)
+        self._entry(t, founders)
+        self._match(t)
+        self._accounts(t)
+        self._record(t)
+        self.step_index += 1
+
+    def run(self, progress=None) -> RunRecord:
+        """Run to the end; ``progress(step, n_steps)`` is called after each step if given."""
+        while self.step_index < self.n_steps:
+            self.step()
+            if progress is not None:
+                progress(self.step_index, self.n_steps)
+        return self.record
+
+    def _yearly(self, t: int) -> None:
+        """The first month of a year: workers age, governments decide, headquarters expand."""
+        if t > 0:
+            self._age_workers(t)
+        self._government_year(t)
+        self._refresh_county_state()
+        self._expectations()
+        self._satellites(t)

@@ -1,0 +1,144 @@
+"""The model's small pure rules, written once and called by both engines.
+
+Counter-based draws, wages, labor productivity, logistics cost, the logit pick and a few
+more: each is a short ``@njit`` function that the numba kernels (``sim.kernels``) call inside
+their loops and the per-agent reference engine (``sim.agents``) calls one agent at a time.
+
+Every random draw is counter-based: ``uniform(seed, step, index, purpose)`` hashes its four
+integers (SplitMix64 finaliser), so a draw depends only on who draws it, when and why -- never
+on iteration order, thread count or how many draws happened before. This gives common random
+numbers across policy arms. Purposes are ``sim.codes.Draw``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from sim.codes import CENTRAL, ORIGIN
+
+
+@njit(cache=True, inline="always")
+def _mix64(z):
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True)
+def uniform(seed, step, index, purpose):
+    """A uniform draw in [0, 1) determined by (seed, step, index, purpose) alone."""
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    z = _mix64(np.uint64(seed) * golden + np.uint64(purpose))
+    z = _mix64(z ^ (np.uint64(step) * np.uint64(0xD1B54A32D192ED03)))
+    z = _mix64(z ^ (np.uint64(index) * golden + np.uint64(0x632BE59BD9B4E019)))
+    return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def normal(seed, step, index, purpose):
+    """A standard normal draw (Box-Muller on two counter-based uniforms)."""
+    u1 = uniform(seed, step, index, purpose)
+    u2 = uniform(seed, step, index, purpose + 1000)
+    return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@njit(cache=True)
+def skill_premium(params, skill):
+    """Wage multiplier of a worker of ``skill`` (the same in local and outbound jobs)."""
+    return params.skill_premium_base + params.skill_premium_slope * skill
+
+
+@njit(cache=True)
+def worker_wage(params, county_wage, min_wage, skill):
+    """Local wage for a worker of ``skill``: county wage times skill premium, floored."""
+    return max(min_wage, county_wage * skill_premium(params, skill))
+
+
+@njit(cache=True)
+def outbound_wage(params, wage_east, skill, experience_months):
+    """Eastern wage of a migrant worker: skill premium and up to ten years of experience."""
+    experience_years = np.minimum(experience_months, 120) / 120.0  # arrays too
+    return (wage_east * skill_premium(params, skill)
+            * (1.0 + params.experience_premium * experience_years))
+
+
+@njit(cache=True)
+def infrastructure_factor(params, infrastructure):
+    """Labor productivity factor of county infrastructure q (floor at q = 0, 1 at q = 1)."""
+    floor = params.infra_productivity_floor
+    return floor + (1.0 - floor) * infrastructure
+
+
+@njit(cache=True)
+def labor_productivity(params, output_per_worker, skill_requirement, mean_skill, infrastructure,
+                       industry_employment, agglomeration_elasticity, chain_present,
+                       resource_affinity, local_resource):
+    """Output value per worker-month: skill, infrastructure, agglomeration, chain, resource."""
+    skill_factor = (1.0 - skill_requirement
+                    + skill_requirement * mean_skill / params.skill_reference)
+    agglomeration = ((1.0 + industry_employment / params.agglomeration_reference)
+                     ** agglomeration_elasticity)
+    chain = 1.0 + params.chain_productivity_bonus * chain_present
+    resource = 1.0 + resource_affinity * local_resource
+    return (output_per_worker * skill_factor * infrastructure_factor(params, infrastructure)
+            * agglomeration * chain * resource)
+
+
+@njit(cache=True)
+def logistics_cost(params, revenue, input_share, output_share, distance_km, infrastructure,
+                   chain_present, multiplier):
+    """Freight cost: distance x (input + output share east), lowered by infra and local chain."""
+    return (revenue * (input_share + output_share) * params.freight_rate * distance_km / 1000.0
+            * (1.0 - params.infra_logistics_discount * infrastructure)
+            * (1.0 - params.chain_logistics_discount * chain_present) * multiplier)
+
+
+@njit(cache=True)
+def logit_pick(values, n, temperature, u):
+    """Index drawn from a multinomial logit over ``values[:n]`` with a uniform ``u``."""
+    vmax = values[0]
+    for k in range(1, n):
+        vmax = max(vmax, values[k])
+    total = 0.0
+    for k in range(n):
+        total += math.exp((values[k] - vmax) / temperature)
+    target = u * total
+    acc = 0.0
+    for k in range(n):
+        acc += math.exp((values[k] - vmax) / temperature)
+        if target < acc:
+            return k
+    return n - 1
+
+
+@njit(cache=True)
+def founding_probability(params, prospect, offers, infrastructure):
+    """Monthly chance an experienced outbound worker agent founds a firm at home: likelier
+    where it pays (``prospect``: expected profit incl. the package), where packages are on
+    offer and where infrastructure is good."""
+    return (params.returnee_rate_per_agent * (1.0 + params.returnee_package_boost * offers)
+            * (1.0 + params.returnee_infra_boost * infrastructure)
+            / (1.0 + math.exp(-prospect / params.returnee_prospect_scale)))
+
+
+@njit(cache=True)
+def entrant_skill(params, kind, u):
+    """Skill of a young entrant of a county ``kind``: a little above its kind's mean."""
+    if kind == ORIGIN:
+        mean = params.skill_mean_origin
+    elif kind == CENTRAL:
+        mean = params.skill_mean_central
+    else:
+        mean = params.skill_mean_poverty
+    scale = params.entrant_skill_low + params.entrant_skill_spread * u
+    return min(params.skill_ceiling, max(params.skill_floor, mean * scale))
+
+
+@njit(cache=True)
+def relocation_cost(params, relocation_cost_months, capacity, reference_productivity):
+    """One-off cost of moving a plant: months of the revenue of its capacity."""
+    return (relocation_cost_months * params.relocation_cost_factor * capacity
+            * reference_productivity)
