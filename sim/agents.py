@@ -205,9 +205,10 @@ class Worker(_View):
     def choose(self, t: int, status: int) -> int:
         """The Harris-Todaro choice: a logit over expected incomes with inertia.
 
-        Options: 0 a local job (wage x local job-finding probability; the wage itself for a
-        local employee), 1 outbound work (eastern wage x finding probability - living cost -
-        migration, care and age costs), 2 staying home (home income).
+        Options, valued the same way whatever the worker's status: 0 a local job (wage x the
+        chance of being employed locally), 1 outbound work (eastern wage x the chance of
+        being employed in the east - living cost - care and age costs, and the migration
+        cost for a worker not yet away), 2 staying home (home income).
 
         Returns:
             The new status; ``employer`` and ``seeking`` are updated.
@@ -218,19 +219,15 @@ class Worker(_View):
         c = self.home_county
         skill = self.skill
         wage_local = worker_wage(p, month.wage[c], month.min_wage[c], skill)
-        if status == LOCAL:
-            local = wage_local
-            current = 0
-        else:
-            local = wage_local * sim.state.local_finding[c]
-            current = 0 if self.seeking else 2
+        local = wage_local * sim.state.local_employment[c]
+        current = 0 if status == LOCAL or self.seeking else 2
         if sim.counties.kind[c] == ORIGIN:
             outbound = -1e18  # already in the east: no outbound option
         else:
             away = status == OUTBOUND or status == OUTBOUND_SEEKING
-            p_find = 1.0 if status == OUTBOUND else month.outbound_finding
             outbound = (outbound_wage(p, month.wage_east, skill, self.experience_months)
-                        * p_find - month.living_cost - (0.0 if away else p.migration_cost)
+                        * month.outbound_employment - month.living_cost
+                        - (0.0 if away else p.migration_cost)
                         - p.care_cost * self.care
                         - p.age_cost * max(0, self.age - p.age_cost_from))
             if away:
@@ -323,7 +320,7 @@ class Firm(_View):
             ind.resource_affinity[i], state.local_resource[c, i])
         self.orders = self.month_orders(t)
         want = int(self.orders / self.labor_productivity + 0.5)
-        want = min(want, p.max_firm_size_agents,
+        want = min(want, p.max_firm_agents,
                    int(p.max_hiring_over_capacity * self.capacity + 1.0))
         self.desired = want
         excess = employees - want

@@ -132,16 +132,16 @@ class WorldConfig:
     poverty_alleviated_share: float = param(0.35, "share", 0, 1,
                                             doc="workers in poverty counties from "
                                                 "poverty-alleviated households")
-    firms_per_1000_agents_origin: float = param(8.0, "firms/1000 agents", 0, 1000,
-                                                doc="initial firm density in origin counties")
-    firms_per_1000_agents_central: float = param(3.0, "firms/1000 agents", 0, 1000)
-    firms_per_1000_agents_poverty: float = param(1.5, "firms/1000 agents", 0, 1000)
+    firms_per_1000_persons_origin: float = param(0.4, "firms/1000 persons", 0, 1000,
+                                                 doc="initial firm density in origin counties")
+    firms_per_1000_persons_central: float = param(0.15, "firms/1000 persons", 0, 1000)
+    firms_per_1000_persons_poverty: float = param(0.075, "firms/1000 persons", 0, 1000)
     productivity_pareto_alpha: float = param(1.1, "tail exponent", 0.2, 10,
                                              source="Axtell 2001 (~1); China 0.8-1.5")
     efficiency_sd: float = param(0.2, "log sd", 0, 3,
                                  doc="dispersion of firm-specific labor productivity")
-    max_firm_size_agents: int = param(400, "agents", 1, 1_000_000,
-                                      doc="cap on a firm's desired employment")
+    max_firm_size: float = param(8000.0, "persons", 1, 1e9,
+                                 doc="cap on a plant's capacity and desired employment")
     local_resource_share: float = param(0.1, "share", 0, 1,
                                         doc="poverty counties holding a local raw material for "
                                             "resource-affine industries (e.g. Taihe hair)")
@@ -257,8 +257,9 @@ class ShockConfig:
     sanction_size: float = param(0.3, "share of orders lost", 0, 1)
     pandemic_start: float = param(2020.0, "year", 1900, 2200)
     pandemic_years: float = param(0.0, "years", 0, 100)
-    pandemic_outbound_finding: float = param(0.5, "multiplier", 0, 1,
-                                             doc="outbound job-finding multiplier")
+    pandemic_east_demand: float = param(0.5, "multiplier", 0, 1,
+                                        doc="eastern demand for migrant workers during the "
+                                            "pandemic (lowers their job-finding)")
     pandemic_logistics: float = param(1.3, "multiplier", 1, 10, doc="logistics cost multiplier")
     downturn_start: float = param(2024.0, "year", 1900, 2200)
     downturn_years: float = param(0.0, "years", 0, 100)
@@ -282,7 +283,22 @@ class ModelConfig:
                              doc="cost of leaving for workers with a care constraint")
     age_cost: float = param(60.0, "yuan/month per year", 0, 1e5,
                             doc="cost of being away per year of age above 35")
-    outbound_finding: float = param(0.5, "1/month", 0, 1, doc="outbound job-finding rate")
+    # The eastern labour market for migrant workers (MODEL.md §11.2): finite demand, a
+    # matching function, and a wage that responds to the supply of migrants.
+    east_demand_ratio: float = param(1.05, "ratio", 0.01, 100, source=STYLISED,
+                                     doc="eastern jobs for the world's migrant workers at the "
+                                         "start, relative to the migrants employed there")
+    east_demand_growth: float = param(0.01, "1/year", -0.5, 0.5, source=STYLISED,
+                                      doc="growth of eastern demand for migrant workers "
+                                          "(outbound migrants grew ~0-1 %/year, NBS)")
+    east_matching_efficiency: float = param(0.6, "1/month", 0.001, 10, source=STYLISED,
+                                            doc="matching function: hires = efficiency x "
+                                                "seekers^a x vacancies^(1-a) per month")
+    east_matching_elasticity: float = param(0.5, "elasticity", 0, 1,
+                                            source="Petrongolo & Pissarides (2001): 0.5-0.7",
+                                            doc="a: elasticity of hires to seekers")
+    east_wage_elasticity: float = param(0.3, "elasticity", 0, 5, source=STYLISED,
+                                        doc="eastern migrant wage x (demand / migrants)^this")
     outbound_separation: float = param(0.02, "1/month", 0, 1, doc="outbound job-loss rate")
     local_finding_smoothing: float = param(0.3, "weight", 0, 1,
                                            doc="weight of this month in expected local "
@@ -303,7 +319,9 @@ class ModelConfig:
     infra_logistics_discount: float = param(0.3, "share", 0, 1)
     chain_logistics_discount: float = param(0.3, "share", 0, 1)
     chain_productivity_bonus: float = param(0.1, "share", 0, 1)
-    agglomeration_reference: float = param(20.0, "agents", 1, 1e9)
+    agglomeration_reference: float = param(400.0, "persons", 1, 1e9,
+                                           doc="same-industry county employment at which "
+                                               "agglomeration doubles (1 + E/this)")
     order_noise: float = param(0.08, "log sd/month", 0, 2)
     exit_patience: int = param(4, "months", 1, 240,
                                doc="months with cash below buffer before exit")
@@ -384,7 +402,7 @@ class ModelConfig:
                                               doc="share of residents at home a newcomer "
                                                   "firm counts as hireable (or the seekers, "
                                                   "if more)")
-    satellite_min_parent_size: float = param(3.0, "agents", 0, 1e6, source=STYLISED,
+    satellite_min_parent_size: float = param(60.0, "persons", 0, 1e9, source=STYLISED,
                                              doc="smallest headquarters (capacity) that opens "
                                                  "workshops")
     satellite_partner_share: float = param(0.5, "share", 0, 1, source=STYLISED,

@@ -28,7 +28,7 @@ class Industry:
         output_share_east: share of output sold east or exported (logistics).
         export_exposure: share of orders that are export orders (export shock, sanctions).
         relocation_cost_months: one-off cost of moving, in months of revenue.
-        typical_size: mean firm size (worker agents) at median productivity.
+        typical_size: mean plant size (persons) at median productivity.
         agglomeration_elasticity: productivity elasticity to same-industry county employment.
         resource_affinity: productivity gain where the raw material is local (share).
         capital_per_worker: monthly capital cost per worker place (yuan/month).
@@ -56,19 +56,19 @@ class Industry:
 TABLE: dict[str, Industry] = {
     i.name: i
     for i in (
-        Industry("textile_apparel", 24000, 0.65, 0.45, 0.8, 0.8, 0.35, 3.0, 8.0, 0.06, 0.0,
+        Industry("textile_apparel", 24000, 0.65, 0.45, 0.8, 0.8, 0.35, 3.0, 160.0, 0.06, 0.0,
                  700, ("bags_shoes_hats_socks",)),
-        Industry("electronics_assembly", 30000, 0.72, 0.6, 0.9, 0.9, 0.3, 2.5, 12.0, 0.08, 0.0,
+        Industry("electronics_assembly", 30000, 0.72, 0.6, 0.9, 0.9, 0.3, 2.5, 240.0, 0.08, 0.0,
                  900, ()),
-        Industry("plush_toys", 21000, 0.61, 0.35, 0.7, 0.85, 0.5, 2.0, 5.0, 0.07, 0.0, 500,
+        Industry("plush_toys", 21000, 0.61, 0.35, 0.7, 0.85, 0.5, 2.0, 100.0, 0.07, 0.0, 500,
                  ("textile_apparel",)),
-        Industry("hair_products", 22000, 0.61, 0.4, 0.3, 0.7, 0.45, 2.5, 5.0, 0.05, 0.25, 500,
+        Industry("hair_products", 22000, 0.61, 0.4, 0.3, 0.7, 0.45, 2.5, 100.0, 0.05, 0.25, 500,
                  ()),
-        Industry("bags_shoes_hats_socks", 22000, 0.65, 0.4, 0.75, 0.8, 0.4, 2.0, 6.0, 0.06, 0.0,
+        Industry("bags_shoes_hats_socks", 22000, 0.65, 0.4, 0.75, 0.8, 0.4, 2.0, 120.0, 0.06, 0.0,
                  600, ("textile_apparel",)),
-        Industry("musical_instruments", 25000, 0.6, 0.5, 0.5, 0.9, 0.5, 2.5, 10.0, 0.1, 0.0,
+        Industry("musical_instruments", 25000, 0.6, 0.5, 0.5, 0.9, 0.5, 2.5, 200.0, 0.1, 0.0,
                  700, (), source="stylised: Zheng'an guitars (the paper)"),
-        Industry("food_processing", 26000, 0.7, 0.3, 0.2, 0.5, 0.1, 4.0, 6.0, 0.04, 0.3, 800,
+        Industry("food_processing", 26000, 0.7, 0.3, 0.2, 0.5, 0.1, 4.0, 120.0, 0.04, 0.3, 800,
                  ()),
     )
 }

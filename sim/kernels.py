@@ -197,7 +197,7 @@ def firm_plan(firms, counties, state, month, industries, params, seed, step):
                              - 0.5 * params.order_noise * params.order_noise)
             orders[f] = capacity[f] * month.reference_productivity[i] * demand[region[c], i] * noise
         want = int(orders[f] / lp + 0.5)
-        want = min(want, params.max_firm_size_agents,
+        want = min(want, params.max_firm_agents,
                    int(params.max_hiring_over_capacity * capacity[f] + 1.0))
         firms.desired[f] = want
         excess = n_emp - want
@@ -209,28 +209,30 @@ def firm_plan(firms, counties, state, month, industries, params, seed, step):
 
 @njit(cache=True)
 def option_values(params, month, status, seeking, skill, experience_months, care, age, in_east,
-                  wage, min_wage, local_finding, home_income, values):
+                  wage, min_wage, local_employment, home_income, values):
     """Expected incomes of a local job, outbound work and staying home (Harris-Todaro), in
     logit units, with the switching inertia added to the current option.
 
-    Local = wage x local job-finding probability (the wage itself for a local employee);
-    outbound = eastern wage x job-finding probability - living cost - migration, care and
-    age costs; home = home income.
+    Every worker values the options the same way whatever its status (MODEL.md §11.2):
+    local = local wage x the chance of being employed locally; outbound = eastern wage x the
+    chance of being employed in the east - living cost - care and age costs, and the
+    migration cost for a worker not yet away (a cost of moving, like the inertia); home =
+    home income. The chance of being employed is the employment rate of the market's labour
+    force (``sim.rules.employment_chance``), set each month by the engine.
     """
     wage_local = worker_wage(params, wage, min_wage, skill)
-    if status == LOCAL:
-        values[OPTION_LOCAL] = wage_local
+    values[OPTION_LOCAL] = wage_local * local_employment
+    if status == LOCAL or seeking:
         current = OPTION_LOCAL
     else:
-        values[OPTION_LOCAL] = wage_local * local_finding
-        current = OPTION_LOCAL if seeking else OPTION_HOME
+        current = OPTION_HOME
     if in_east:
         values[OPTION_OUTBOUND] = -1e18  # already in the east: no outbound option
     else:
         away = status == OUTBOUND or status == OUTBOUND_SEEKING
-        p_find = 1.0 if status == OUTBOUND else month.outbound_finding
         values[OPTION_OUTBOUND] = (
-            outbound_wage(params, month.wage_east, skill, experience_months) * p_find
+            outbound_wage(params, month.wage_east, skill, experience_months)
+            * month.outbound_employment
             - month.living_cost - (0.0 if away else params.migration_cost)
             - params.care_cost * care - params.age_cost * max(0, age - params.age_cost_from))
         if away:
@@ -308,7 +310,7 @@ def worker_step(workers, firms, counties, state, month, params, seed, step):
         if forced or uniform(seed, step, w, P_SEARCH) < params.search_prob:
             option_values(params, month, st, seeking[w], skill[w], experience[w],
                           workers.care[w], workers.age[w], kind[c] == ORIGIN, month.wage[c],
-                          month.min_wage[c], state.local_finding[c], month.home_income[c],
+                          month.min_wage[c], state.local_employment[c], month.home_income[c],
                           values)
             choice = logit_pick(values, 3, 1.0, uniform(seed, step, w, P_CHOICE))
             if choice == OPTION_LOCAL:

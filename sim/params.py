@@ -29,7 +29,9 @@ DERIVED = {
     "taper_months": "post-expiry taper in steps; 0 unless the KPI is reform (policy.taper_years)",
     "returnee_rate_per_agent": "founding rate of one worker agent (model.returnee_rate x "
                                "world.persons_per_agent)",
-    "max_capacity": "largest plant (world.max_firm_size_agents) as a float",
+    "max_capacity": "largest plant in agents (world.max_firm_size / persons_per_agent)",
+    "max_firm_agents": "largest desired employment in whole agents",
+    "agglomeration_reference_agents": "model.agglomeration_reference in agents",
     "chain_screening": "entrants without a local chain match get a smaller package (reform KPI)",
 }
 
@@ -53,6 +55,11 @@ def make_params(cfg: Config) -> Params:
     # Tapered support after expiry is part of the reform KPI only ("nothing after expiry").
     values["taper_months"] = months(p.taper_years) if p.kpi == "reform" else 0
     values["returnee_rate_per_agent"] = cfg.model.returnee_rate * cfg.world.persons_per_agent
-    values["max_capacity"] = float(cfg.world.max_firm_size_agents)
+    # Sizes are declared in persons (so that firm sizes do not depend on the agents' weight)
+    # and converted to agents here.
+    ppa = cfg.world.persons_per_agent
+    values["max_capacity"] = cfg.world.max_firm_size / ppa
+    values["max_firm_agents"] = int(cfg.world.max_firm_size / ppa)
+    values["agglomeration_reference_agents"] = cfg.model.agglomeration_reference / ppa
     values["chain_screening"] = p.kpi == "reform"
     return Params(**values)

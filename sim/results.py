@@ -25,6 +25,7 @@ from sim.codes import (
     REGIONS,
 )
 from sim.engine import EVENT_COLUMNS, METRICS, MONEY_METRICS, PERSON_METRICS, Simulation
+from sim.engine.labour import EAST_COLUMNS
 from sim.plots import run_figures
 from sim.rules import outbound_wage
 from sim.survival import (
@@ -180,8 +181,8 @@ def summary(sim: Simulation, ts: pd.DataFrame, events: pd.DataFrame) -> dict:
     w = sim.workers
     out_mask = w.status == OUTBOUND
     if out_mask.any():
-        month = sim.environment(max(sim.step_index - 1, 0))
-        wage_out = outbound_wage(sim.params, month.wage_east, w.skill[out_mask],
+        wage_east = sim.record.east[max(sim.step_index - 1, 0), EAST_COLUMNS.index("east_wage")]
+        wage_out = outbound_wage(sim.params, wage_east, w.skill[out_mask],
                                  w.experience_months[out_mask])
         mean_wage_out = float(wage_out.mean())
     else:

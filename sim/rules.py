@@ -79,7 +79,7 @@ def labor_productivity(params, output_per_worker, skill_requirement, mean_skill,
     """Output value per worker-month: skill, infrastructure, agglomeration, chain, resource."""
     skill_factor = (1.0 - skill_requirement
                     + skill_requirement * mean_skill / params.skill_reference)
-    agglomeration = ((1.0 + industry_employment / params.agglomeration_reference)
+    agglomeration = ((1.0 + industry_employment / params.agglomeration_reference_agents)
                      ** agglomeration_elasticity)
     chain = 1.0 + params.chain_productivity_bonus * chain_present
     resource = 1.0 + resource_affinity * local_resource
@@ -94,6 +94,31 @@ def logistics_cost(params, revenue, input_share, output_share, distance_km, infr
     return (revenue * (input_share + output_share) * params.freight_rate * distance_km / 1000.0
             * (1.0 - params.infra_logistics_discount * infrastructure)
             * (1.0 - params.chain_logistics_discount * chain_present) * multiplier)
+
+
+@njit(cache=True)
+def matching_finding_rate(efficiency, elasticity, seekers, vacancies):
+    """Monthly job-finding rate of ``seekers`` facing ``vacancies``: hires = efficiency x
+    seekers^a x vacancies^(1 - a) (a = ``elasticity``), never more than either side."""
+    if vacancies <= 0.0:
+        return 0.0
+    if seekers <= 0.0:
+        return min(1.0, efficiency)
+    hires = min(seekers, vacancies,
+                efficiency * seekers ** elasticity * vacancies ** (1.0 - elasticity))
+    return hires / seekers
+
+
+@njit(cache=True)
+def employment_chance(employed, seekers, finding):
+    """Chance that a member of a market's labour force holds a job this month: those
+    employed plus the seekers hired at the monthly job-finding rate, over the labour force
+    (Harris-Todaro: the employment rate of the destination). With nobody in the market, the
+    finding rate itself."""
+    labour_force = employed + seekers
+    if labour_force <= 0.0:
+        return finding
+    return (employed + finding * seekers) / labour_force
 
 
 @njit(cache=True)

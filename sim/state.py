@@ -74,6 +74,9 @@ COUNTY_STATE_FIELDS = (
     FieldSpec("revenue_year", "float64", "yuan/agent-person",
               "firm revenue this year so far (next year's tax base)"),
     FieldSpec("local_finding", "float64", "1/month", "expected local job-finding rate"),
+    FieldSpec("local_employment", "float64", "probability",
+              "chance a member of the local labour force holds a local job (sim.rules."
+              "employment_chance)"),
     FieldSpec("pool_skill", "float64", "skill", "mean skill of the local labour pool"),
     FieldSpec("labor_available", "float64", "agents", "workers a newcomer firm could hire"),
     FieldSpec("seekers", "int64", "agents", "residents seeking a local job this month"),

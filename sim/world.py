@@ -151,8 +151,8 @@ def _workers(w: WorldConfig, counties: Table, counts: np.ndarray, n_ind: int, rn
 
 def _firms(w: WorldConfig, counties: Table, counts: np.ndarray, ind: dict, local_resource,
            policy_months: int, rng) -> tuple[Table, int]:
-    density = np.array([w.firms_per_1000_agents_origin, w.firms_per_1000_agents_central,
-                        w.firms_per_1000_agents_poverty])[counties.kind]
+    density = np.array([w.firms_per_1000_persons_origin, w.firms_per_1000_persons_central,
+                        w.firms_per_1000_persons_poverty])[counties.kind] * w.persons_per_agent
     per_county = rng.poisson(density * counts / 1000.0)
     n = int(per_county.sum())
     t = Table(FIRM_FIELDS, max(64, 2 * n))
@@ -176,8 +176,7 @@ def _firms(w: WorldConfig, counties: Table, counts: np.ndarray, ind: dict, local
     t.origin_county[:n] = origin
     t.productivity[:n] = (1.0 - rng.random(n)) ** (-1.0 / w.productivity_pareto_alpha)
     t.efficiency[:n] = _lognormal(rng, n, w.efficiency_sd)
-    t.capacity[:n] = np.minimum(t.productivity[:n] * ind.typical_size[industry],
-                                w.max_firm_size_agents)
+    t.capacity[:n] = plant_capacity(w, t.productivity[:n], ind.typical_size[industry])
     t.entry_kind[:n] = ENTRY_INITIAL
     age = rng.integers(0, 120, n)
     # Inland firms arrived during the poverty campaign on (historical, 3-year) packages of which
@@ -195,6 +194,12 @@ def _firms(w: WorldConfig, counties: Table, counts: np.ndarray, ind: dict, local
     t.ever_subsidised[:n] = inland & (policy_months > 0)
     assert n_ind > 0
     return t, n
+
+
+def plant_capacity(w: WorldConfig, productivity, typical_size) -> np.ndarray:
+    """A plant's capacity in worker agents: productivity x its industry's typical size in
+    persons, capped, in agents of ``persons_per_agent``."""
+    return np.minimum(productivity * typical_size, w.max_firm_size) / w.persons_per_agent
 
 
 def generate(cfg: Config) -> World:

@@ -55,7 +55,7 @@ def test_workers_and_firms():
     k = n // 10
     hill = k / np.log(prod[:k] / prod[k]).sum()
     assert abs(hill - cfg.world.productivity_pareto_alpha) < 0.35
-    assert np.all(f.capacity[:n] <= cfg.world.max_firm_size_agents)
+    assert np.all(f.capacity[:n] * cfg.world.persons_per_agent <= cfg.world.max_firm_size)
     assert np.all(f.alive[:n]) and not f.alive[n:].any()
 
 

@@ -21,7 +21,7 @@ from sim.codes import (
 )
 from sim.engine.firms import Deciders
 from sim.rules import normal, uniform
-from sim.world import DYNAMICS_STREAM
+from sim.world import DYNAMICS_STREAM, plant_capacity
 
 
 class Entry:
@@ -92,7 +92,8 @@ class Entry:
         kind = self.counties.kind
         cand = np.flatnonzero(f.alive[:n] & (kind[f.county[:n]] == ORIGIN)
                               & (f.parent[:n] < 0)
-                              & (f.capacity[:n] >= m.satellite_min_parent_size))
+                              & (f.capacity[:n] * self.world.persons_per_agent
+                                 >= m.satellite_min_parent_size))
         if cand.size == 0:
             return
         u = np.array([uniform(self.seed, t, int(x), P_PARTNER) for x in cand])
@@ -141,8 +142,7 @@ class Entry:
         return np.exp(sd * z - 0.5 * sd * sd)
 
     def _capacity(self, productivity, industry):
-        return np.minimum(productivity * self.ind.typical_size[industry],
-                          self.cfg.world.max_firm_size_agents)
+        return plant_capacity(self.cfg.world, productivity, self.ind.typical_size[industry])
 
     def _initial_cash(self, county, industry, capacity) -> np.ndarray:
         """Launch capital: months of a plant's wage, rent and capital costs."""

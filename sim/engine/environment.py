@@ -30,13 +30,15 @@ class Month(NamedTuple):
     min_wage: np.ndarray               # (county,) yuan/month
     rent: np.ndarray                   # (county,) yuan/worker-month
     home_income: np.ndarray            # (county,) yuan/month
-    wage_east: float                   # yuan/month, migrant workers in the east
+    wage_east: float                   # yuan/month, migrant workers in the east (market)
     living_cost: float                 # yuan/month, extra cost of living in the east
     output_per_worker: np.ndarray      # (industry,) yuan/month
     reference_productivity: np.ndarray  # (industry,) yuan/month at eastern infrastructure
     capital_per_worker: np.ndarray     # (industry,) yuan/month
     demand: np.ndarray                 # (region, industry) multiplier on orders
-    outbound_finding: float            # 1/month, outbound job-finding rate
+    outbound_finding: float            # 1/month, eastern job-finding of migrant seekers
+    east_demand_shock: float           # multiplier on eastern demand for migrant workers
+    outbound_employment: float         # chance a migrant in the east holds a job
     logistics: float                   # multiplier on logistics costs
 
 
@@ -65,6 +67,9 @@ def month_environment(cfg: Config, params: Params, counties: Table, industries: 
         reference_productivity=output * infrastructure_factor(params, w.infra_origin),
         capital_per_worker=industries.capital_per_worker * price_growth,
         demand=shocks.demand,
-        outbound_finding=cfg.model.outbound_finding * shocks.outbound_finding,
+        # Set each month by the eastern labour market (sim.engine.labour._east_market).
+        outbound_finding=0.0,
+        outbound_employment=0.0,
+        east_demand_shock=shocks.east_demand,
         logistics=shocks.logistics,
     )

@@ -138,6 +138,7 @@ class FirmDecisions:
         """Payroll and head counts, county state, then every firm's accounts; tax base."""
         self._tally()
         self._refresh_county_state()
+        self._update_local_employment()
         self._firm_accounts(t)
         f = self.firms
         n = self.n_firms

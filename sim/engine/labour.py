@@ -6,7 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 from sim import kernels as K
-from sim.codes import HOME, LOCAL
+from sim.codes import HOME, LOCAL, MONTHS_PER_YEAR, OUTBOUND, OUTBOUND_SEEKING
+from sim.rules import employment_chance, matching_finding_rate
+
+# What the eastern labour market records each month (RunRecord.east columns).
+EAST_COLUMNS = ("east_demand", "east_vacancies", "east_finding", "east_wage")
 
 
 class LabourMarket:
@@ -15,6 +19,37 @@ class LabourMarket:
     The methods that call a kernel are the ones the reference engine (``sim.reference``)
     replaces with per-agent Python.
     """
+
+    def _init_east_market(self) -> None:
+        """Eastern demand for the world's migrant workers, scaled to those employed there at
+        the start (``model.east_demand_ratio``)."""
+        employed = np.count_nonzero(self.workers.status == OUTBOUND)
+        self.east_demand_base = self.cfg.model.east_demand_ratio * max(employed, 1)
+
+    def _east_market(self, t: int) -> None:
+        """The eastern labour market for migrant workers this month (MODEL.md §11.2).
+
+        Demand grows with the eastern economy and falls with shocks; vacancies are the jobs
+        not yet filled plus the replacement of those who leave; seekers find jobs through a
+        matching function (so more seekers find less easily), and the migrant wage moves
+        with demand relative to the migrants there. The month's ``outbound_finding`` and
+        ``wage_east`` are set from it; ``record.east`` keeps the quantities.
+        """
+        m = self.cfg.model
+        counts = self.state.status_counts
+        employed = float(counts[:, OUTBOUND].sum())
+        seekers = float(counts[:, OUTBOUND_SEEKING].sum())
+        demand = (self.east_demand_base * (1.0 + m.east_demand_growth) ** (t / MONTHS_PER_YEAR)
+                  * self.month.east_demand_shock)
+        vacancies = max(demand - employed, 0.0) + m.outbound_separation * employed
+        finding = matching_finding_rate(m.east_matching_efficiency, m.east_matching_elasticity,
+                                        seekers, vacancies)
+        wage = (self.month.wage_east
+                * (demand / max(employed + seekers, 1.0)) ** m.east_wage_elasticity)
+        self.month = self.month._replace(
+            outbound_finding=finding, wage_east=wage,
+            outbound_employment=employment_chance(employed, seekers, finding))
+        self.record.east[t] = (demand, vacancies, finding, wage)
 
     def _workers_step(self, t: int) -> np.ndarray:
         """Job events and choices of every worker; returns the returnee founders."""
@@ -33,6 +68,14 @@ class LabourMarket:
         rate = np.where(s.seekers > 0, s.hires / np.maximum(s.seekers, 1), s.local_finding)
         a = self.cfg.model.local_finding_smoothing
         s.local_finding[:] = (1 - a) * s.local_finding + a * rate
+
+    def _update_local_employment(self) -> None:
+        """Each county's chance of holding a local job, from this month's head counts,
+        seekers and expected job-finding rate (valued next month by every worker)."""
+        s = self.state
+        for c in range(self.counties.n):
+            s.local_employment[c] = employment_chance(float(s.status_counts[c, LOCAL]),
+                                                      float(s.seekers[c]), s.local_finding[c])
 
     def _count_employees(self) -> None:
         K.count_employees(self.workers.view(), self.firms.view(self.n_firms))

@@ -39,6 +39,7 @@ class RunRecord:
     """What a run records: per-county metrics per step and the firm event log."""
 
     metrics: np.ndarray  # (steps, counties, metrics), raw kernel units
+    east: np.ndarray     # (steps, sim.engine.labour.EAST_COLUMNS): the eastern labour market
     events: list = field(default_factory=list)
     # End of each year: (year index, county kind, industry) -> firms, employees, output.
     industry: list = field(default_factory=list)

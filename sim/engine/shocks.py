@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.codes import REGIONS
+from sim.codes import EAST, REGIONS
 from sim.config import ShockConfig
 
 
@@ -16,12 +16,13 @@ class ShockState:
 
     Attributes:
         demand: (region, industry) multiplier on orders.
-        outbound_finding: multiplier on the outbound job-finding rate.
+        east_demand: multiplier on eastern demand for migrant workers (pandemic, export
+            orders).
         logistics: multiplier on logistics costs.
     """
 
     demand: np.ndarray
-    outbound_finding: float
+    east_demand: float
     logistics: float
 
 
@@ -45,6 +46,8 @@ def shock_state(shock: ShockConfig, year: float, industries: list[str],
     if _active(year, shock.downturn_start, shock.downturn_years):
         demand *= 1.0 - shock.downturn_size
     pandemic = _active(year, shock.pandemic_start, shock.pandemic_years)
-    return ShockState(demand=demand,
-                      outbound_finding=shock.pandemic_outbound_finding if pandemic else 1.0,
+    # Eastern factories employ the migrants: their demand follows the eastern orders of the
+    # industries (export orders, downturn) and falls in the pandemic.
+    east_demand = float(demand[EAST].mean()) * (shock.pandemic_east_demand if pandemic else 1.0)
+    return ShockState(demand=demand, east_demand=east_demand,
                       logistics=shock.pandemic_logistics if pandemic else 1.0)

@@ -2,7 +2,8 @@
 
 Order of a month (MODEL.md §4-6), as :meth:`Simulation.step` reads:
 
-1. the month's prices and shocks; in the first month of a year, ageing, government budgets,
+1. the month's prices and shocks, and the eastern labour market for migrants (its job-finding
+   rate and wage); in the first month of a year, ageing, government budgets,
    training and infrastructure, and satellite workshops;
 2. offers, expectations and the labour a newcomer could hire; location reviews of firms
    (yearly, and when a package expires);
@@ -32,7 +33,7 @@ from sim.engine.entry import Entry
 from sim.engine.environment import Month, month_environment
 from sim.engine.firms import FirmDecisions
 from sim.engine.governments import Governments
-from sim.engine.labour import LabourMarket
+from sim.engine.labour import EAST_COLUMNS, LabourMarket
 from sim.engine.records import METRICS, Records, RunRecord
 from sim.params import make_params
 from sim.state import COUNTY_STATE_FIELDS, Table
@@ -88,13 +89,16 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
         self.initial_origin_firms = np.bincount(
             self.firms.county[:n][alive0 & (kind[self.firms.county[:n]] == ORIGIN)],
             minlength=n_c)[self.origin_ids].astype(float)
-        self.median_plant_size = float(np.median(self.ind.typical_size))
+        # Agents of a median-sized plant (typical sizes are in persons).
+        self.median_plant_size = float(np.median(self.ind.typical_size)) / w.persons_per_agent
         self.skill_mean_by_kind = np.array([cfg.world.skill_mean_origin,
                                             cfg.world.skill_mean_central,
                                             cfg.world.skill_mean_poverty])
-        self.record = RunRecord(metrics=np.zeros((self.n_steps, n_c, len(METRICS))))
+        self.record = RunRecord(metrics=np.zeros((self.n_steps, n_c, len(METRICS))),
+                                east=np.zeros((self.n_steps, len(EAST_COLUMNS))))
         self.step_events: list[tuple] = []
         self.month = self.environment(0)
+        self._init_east_market()
         self._initialise()
 
     def _pairing_lists(self) -> tuple[np.ndarray, np.ndarray]:
@@ -120,6 +124,7 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
         self._match_local(INIT_STEP)
         self._tally()
         self._refresh_county_state()
+        self._update_local_employment()
 
     def environment(self, t: int) -> Month:
         """Wages, prices and shocks at step ``t``."""
@@ -134,6 +139,7 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
         if t >= self.n_steps:
             raise RuntimeError("the run is complete")
         self.month = self.environment(t)
+        self._east_market(t)
         self.step_events = []
         if t % MONTHS_PER_YEAR == 0:
             self._yearly(t)
