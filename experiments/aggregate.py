@@ -27,24 +27,56 @@ import pandas as pd
 import yaml
 
 from experiments.design import write_indices
-from experiments.figures import sweep_figures
+from experiments.figures import (
+    frontier_figure,
+    run_paths,
+    shock_path_figure,
+    shock_window,
+    sweep_figures,
+)
 from experiments.manifest import read_manifest
-from experiments.stats import mean_ci, paired_difference
+from experiments.stats import (
+    COUNT,
+    MIN_SEEDS_FOR_INTERVAL,
+    REAL,
+    SHARE,
+    SHOCK_PATH_DOC,
+    efficient_frontier,
+    mean_ci,
+    paired_difference,
+    ratio_of_paired_differences,
+    shock_path_metrics,
+)
 from sim import jobs
 from sim.atomic import atomic_write_bytes, atomic_write_parquet
+from sim.codes import MONTHS_PER_YEAR
 from sim.config import compose
-from sim.results import SUMMARY_DOC
+from sim.results import SHARE_FIELDS, SUMMARY_DOC
 
 GROUPS = ("world", "policy", "shock")
 BASELINE_ARM = "baseline"
-OUTPUTS = ("runs.parquet", "comparison.csv", "table.md")
-HEADLINE = {
-    "survival_3y": ("survival 3y", "{:.3f}"),
-    "survival_5y": ("survival 5y", "{:.3f}"),
-    "post_expiry_survival_2y": ("post-expiry survival 2y", "{:.3f}"),
-    "poverty_pop_local_jobs_end": ("poverty-alleviated local jobs", "{:,.0f}"),
-    "cost_per_local_job_year": ("cost per local job-year (yuan)", "{:,.0f}"),
+NO_SHOCK = "none"
+OUTPUTS = ("runs.parquet", "comparison.csv", "frontier.csv", "table.md")
+SPENDING = "fiscal_cost_total"
+JOB_YEARS = "poverty_local_job_years"
+MARGINAL_COST = "marginal_cost_per_poverty_job_year"
+DERIVED_DOC = {
+    MARGINAL_COST: "(mean paired Δ fiscal_cost_total) / (mean paired Δ poverty_local_job_years) "
+                   "against the baseline arm of the same scenario, paired by seed (yuan per "
+                   "additional poverty-alleviated local job-year), Fieller 95 % interval; null "
+                   "with a note when the arm adds no job-years",
+    **{f"shock_{k}": v for k, v in SHOCK_PATH_DOC.items()},
 }
+# metric -> (label, format, divisor) of the headline table
+HEADLINE = {
+    "poverty_local_job_years": ("poverty local job-years", "{:,.0f}", 1),
+    "post_support_survival_2y": ("survival 2y after support", "{:.3f}", 1),
+    "survival_3y": ("spell survival 3y from arrival", "{:.3f}", 1),
+    "poverty_pop_local_jobs_end": ("poverty local jobs, end", "{:,.0f}", 1),
+    "fiscal_cost_total": ("spending (m yuan)", "{:,.1f}", 1e6),
+    "spending_poverty": ("of it in poverty counties (m yuan)", "{:,.1f}", 1e6),
+}
+MARGINAL_LABEL = "marginal cost per added job-year (yuan)"
 
 
 def summary_fields() -> list[str]:
@@ -153,7 +185,8 @@ def collect_runs(sweep_dir: Path) -> pd.DataFrame:
             row["design_point"] = entry["design_point"]
         row.update(params)
         for key in (*fields, "steps", "persons_per_agent"):
-            row[key] = record.get(key, np.nan) if status == "complete" else np.nan
+            value = record.get(key) if status == "complete" else None
+            row[key] = np.nan if value is None else value  # null in summary.json: undefined
         row["error"] = (f"{record.get('error_type')}: {record.get('error')}"
                         if status == "failed" else None)
         row["overrides"] = " ".join(overrides)
@@ -187,6 +220,57 @@ def _key(values) -> tuple:
                  for v in values)
 
 
+def metric_kind(metric: str) -> str:
+    """The range of a summary field: a share in [0, 1], else a quantity >= 0."""
+    return SHARE if metric in SHARE_FIELDS else COUNT if metric in SUMMARY_DOC else REAL
+
+
+class DesignPoints:
+    """The design points of a runs table and their twins (the same point with one column set
+    to another value, e.g. the baseline arm, or no shock)."""
+
+    def __init__(self, runs: pd.DataFrame, design: list[str]):
+        self.runs, self.design = runs, design
+        keys = [_key(v) for v in runs[design].itertuples(index=False, name=None)]
+        self.ids: dict[tuple, int] = {}
+        self.point = np.array([self.ids.setdefault(k, len(self.ids)) for k in keys], dtype=int)
+
+    def group(self, key: tuple) -> pd.DataFrame:
+        """Every run of a design point."""
+        return self.runs[self.point == self.ids[key]]
+
+    def complete(self, key: tuple) -> pd.DataFrame:
+        g = self.group(key)
+        return g[g.status == "complete"]
+
+    def twin(self, key: tuple, column: str, value) -> tuple | None:
+        """The key of the point that differs from ``key`` only in ``column`` = ``value``
+        (None if the sweep has no such point, or ``key`` is that point)."""
+        if column not in self.design:
+            return None
+        i = self.design.index(column)
+        other = key[:i] + (value,) + key[i + 1:]
+        return other if other != key and other in self.ids else None
+
+    def header(self, key: tuple) -> dict:
+        """A comparison row's design values and run counts."""
+        group = self.group(key)
+        counts = group.status.value_counts()
+        return {**group.iloc[0][self.design].to_dict(),
+                "runs_complete": int(counts.get("complete", 0)),
+                "runs_failed": int(counts.get("failed", 0)),
+                "runs_missing": int(counts.get("missing", 0))}
+
+
+def by_seed(group: pd.DataFrame, metric: str) -> dict:
+    """seed -> value of ``metric`` in a group of runs."""
+    return dict(zip(group.seed.astype(int), group[metric].astype(float), strict=True))
+
+
+NO_DIFF = {"n_pairs": 0, "diff_mean": np.nan, "diff_sd": np.nan, "diff_ci_low": np.nan,
+           "diff_ci_high": np.nan}
+
+
 def compare(runs: pd.DataFrame, design: list[str], metrics: list[str] | None = None,
             arm: str = "policy", baseline: str = BASELINE_ARM) -> pd.DataFrame:
     """Per design point and metric: n, mean, sd, 95 % CI, paired difference to baseline.
@@ -199,77 +283,200 @@ def compare(runs: pd.DataFrame, design: list[str], metrics: list[str] | None = N
         baseline: the reference value of ``arm``.
     """
     metrics = metrics or summary_fields()
-    keys = [_key(v) for v in runs[design].itertuples(index=False, name=None)]
-    ids: dict[tuple, int] = {}
-    point = np.array([ids.setdefault(k, len(ids)) for k in keys], dtype=int)
-    arm_index = design.index(arm) if arm in design else None
-    no_diff = {"n_pairs": 0, "diff_mean": np.nan, "diff_sd": np.nan, "diff_ci_low": np.nan,
-               "diff_ci_high": np.nan}
-
-    def by_seed(group: pd.DataFrame, metric: str) -> dict:
-        return dict(zip(group.seed.astype(int), group[metric].astype(float), strict=True))
-
+    points = DesignPoints(runs, design)
     rows = []
-    for key, pid in ids.items():
-        group = runs[point == pid]
-        done = group[group.status == "complete"]
-        base = None
-        if arm_index is not None and key[arm_index] != baseline:
-            base_key = key[:arm_index] + (baseline,) + key[arm_index + 1:]
-            if base_key in ids:
-                base = runs[(point == ids[base_key]) & (runs.status == "complete")]
-        counts = group.status.value_counts()
-        values = group.iloc[0][design].to_dict()
+    for key in points.ids:
+        done = points.complete(key)
+        base_key = points.twin(key, arm, baseline)
+        base = points.complete(base_key) if base_key is not None else None
+        header = points.header(key)
         for metric in metrics:
-            row = {**values, "metric": metric,
-                   "runs_complete": int(counts.get("complete", 0)),
-                   "runs_failed": int(counts.get("failed", 0)),
-                   "runs_missing": int(counts.get("missing", 0))}
-            row.update(mean_ci(done[metric].to_numpy(dtype=float)))
-            row.update(no_diff if base is None else
+            row = {**header, "metric": metric}
+            row.update(mean_ci(done[metric].to_numpy(dtype=float), kind=metric_kind(metric)))
+            row.update(NO_DIFF if base is None else
                        paired_difference(by_seed(done, metric), by_seed(base, metric)))
             rows.append(row)
     return pd.DataFrame(rows)
 
 
+# --- indicators across arms: marginal cost, shock paths ----------------------------------------
+
+def marginal_cost_rows(runs: pd.DataFrame, design: list[str]) -> list[dict]:
+    """Per non-baseline design point: marginal cost per additional poverty-alleviated local
+    job-year against the baseline arm of the same scenario, paired by seed."""
+    points = DesignPoints(runs, design)
+    rows = []
+    for key in points.ids:
+        base_key = points.twin(key, "policy", BASELINE_ARM)
+        if base_key is None:
+            continue
+        arm, base = points.complete(key), points.complete(base_key)
+        r = ratio_of_paired_differences(by_seed(arm, SPENDING), by_seed(base, SPENDING),
+                                        by_seed(arm, JOB_YEARS), by_seed(base, JOB_YEARS))
+        rows.append({**points.header(key), "metric": MARGINAL_COST, "n": r["n_pairs"],
+                     "mean": r["ratio"], "sd": np.nan, "ci_low": r["ci_low"],
+                     "ci_high": r["ci_high"], **NO_DIFF, "n_pairs": r["n_pairs"],
+                     "note": r["note"]})
+    return rows
+
+
+@dataclass
+class ShockPaths:
+    """Each shocked run against its no-shock twin (same arm, seed and everything else)."""
+
+    per_run: pd.DataFrame  # one row per shocked run: design values, seed, SHOCK_PATH_DOC
+    gaps: dict  # (scenario label, arm) -> frame: year x seed, shocked - no-shock persons
+    windows: dict  # scenario label -> (first year, end year) of the shock
+
+
+def shock_paths(sweep_dir: Path, runs: pd.DataFrame, design: list[str]) -> ShockPaths:
+    """Pair every complete shocked run with its no-shock twin and measure its path."""
+    points = DesignPoints(runs, design)
+    rows, gaps, windows = [], {}, {}
+    for key in points.ids:
+        twin_key = points.twin(key, "shock", NO_SHOCK)
+        if twin_key is None:
+            continue
+        twins = points.complete(twin_key).set_index("seed")
+        label = _scenario_label(points.group(key).iloc[0], design)
+        seeds = {}
+        for _, run in points.complete(key).iterrows():
+            if run.seed not in twins.index:
+                continue
+            window = shock_window(sweep_dir / run.job)
+            if window is None:
+                continue
+            shocked = run_paths(sweep_dir / run.job)
+            calm = run_paths(sweep_dir / twins.loc[run.seed, "job"])
+            metrics = shock_path_metrics(
+                shocked.poverty_local_jobs.to_numpy(), calm.poverty_local_jobs.to_numpy(),
+                shocked.exits_poverty.to_numpy(), calm.exits_poverty.to_numpy(), window)
+            rows.append({**run[design].to_dict(), "seed": int(run.seed), **metrics})
+            seeds[int(run.seed)] = (shocked.poverty_local_jobs - calm.poverty_local_jobs
+                                    ).set_axis(shocked.year)
+            windows[label] = tuple(shocked.year.iloc[0] + np.array(window) / MONTHS_PER_YEAR)
+        if seeds:
+            gaps[(label, run.policy if "policy" in design else "all")] = pd.DataFrame(seeds)
+    columns = [*design, "seed", *SHOCK_PATH_DOC]
+    return ShockPaths(pd.DataFrame(rows, columns=columns), gaps, windows)
+
+
+def _scenario_label(run: pd.Series, design: list[str]) -> str:
+    """The scenario of a run: its design values other than the arm and fixed settings."""
+    keys = [c for c in design if c in GROUPS and c != "policy"]
+    return ", ".join(f"{c}={run[c]}" for c in keys)
+
+
+def shock_path_rows(paths: ShockPaths, runs: pd.DataFrame, design: list[str]) -> list[dict]:
+    """Comparison rows: mean [95 % CI] over seeds of each shock path metric, per point."""
+    if paths.per_run.empty:
+        return []
+    points = DesignPoints(runs, design)
+    rows = []
+    keys = pd.Series([_key(v) for v in paths.per_run[design].itertuples(index=False, name=None)],
+                     index=paths.per_run.index)
+    for key, g in paths.per_run.groupby(keys, sort=False):
+        header = points.header(key)
+        for metric in SHOCK_PATH_DOC:
+            rows.append({**header, "metric": f"shock_{metric}",
+                         **mean_ci(g[metric].to_numpy(dtype=float)), **NO_DIFF,
+                         "note": "paired with the same arm and seed without the shock"})
+    return rows
+
+
+# --- the cost-effect frontier ------------------------------------------------------------------
+
+def frontier_table(comparison: pd.DataFrame, design: list[str]) -> pd.DataFrame:
+    """Per scenario and arm: spending and poverty local job-years (mean, 95 % CI), their paired
+    differences from baseline, the marginal cost and whether the arm is on the frontier."""
+    if "policy" not in design:
+        return pd.DataFrame()
+    scenario = [c for c in design if c != "policy"]
+    rows = []
+    for _, r in comparison[comparison.metric == SPENDING].iterrows():
+        match = np.ones(len(comparison), dtype=bool)
+        for c in design:
+            match &= comparison[c].astype(str).to_numpy() == str(r[c])
+        same = comparison[match].set_index("metric")
+        effect = same.loc[JOB_YEARS]
+        mc = same.loc[MARGINAL_COST] if MARGINAL_COST in same.index else None
+        rows.append({
+            "panel": _scenario_label(r, scenario + ["policy"]) or "all runs",
+            "policy": r.policy, "n": int(r.n),
+            "cost": r["mean"], "cost_low": r.ci_low, "cost_high": r.ci_high,
+            "effect": effect["mean"], "effect_low": effect.ci_low,
+            "effect_high": effect.ci_high,
+            "d_cost": r.diff_mean, "d_effect": effect.diff_mean,
+            "marginal_cost": np.nan if mc is None else mc["mean"],
+            "marginal_cost_low": np.nan if mc is None else mc.ci_low,
+            "marginal_cost_high": np.nan if mc is None else mc.ci_high,
+            "note": "" if mc is None else mc.note})
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    table["efficient"] = False
+    for _, g in table.groupby("panel", sort=False):
+        table.loc[g.index, "efficient"] = efficient_frontier(g.cost, g.effect)
+    return table
+
+
 # --- the headline table ----------------------------------------------------------------------
 
-def _fmt_ci(fmt: str, mean: float, lo: float, hi: float, signed: bool = False) -> str:
+def _fmt_ci(fmt: str, mean: float, lo: float, hi: float, signed: bool = False,
+            n: int | None = None, scale: float = 1) -> str:
+    """``mean [lo, hi]``; the mean alone with ``n`` <= 2 seeds (the interval is too wide to
+    read: ``print_table`` says so)."""
     if not np.isfinite(mean):
         return "n/a"
     f = fmt.replace("{:", "{:+") if signed else fmt
-    text = f.format(mean)
-    if np.isfinite(lo) and np.isfinite(hi):
-        text += f" [{fmt.format(lo)}, {fmt.format(hi)}]"
+    text = f.format(mean / scale)
+    show = n is None or n >= MIN_SEEDS_FOR_INTERVAL
+    if show and np.isfinite(lo) and np.isfinite(hi):
+        text += f" [{fmt.format(lo / scale)}, {fmt.format(hi / scale)}]"
     return text
+
+
+def _row_order(sub: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """Rows in the order the sweep lists its values, the baseline arm first in a scenario."""
+    ranks = [sub[c].map({v: i for i, v in enumerate(pd.unique(sub[c]))}) for c in order]
+    if "policy" in order:
+        ranks[-1] = ranks[-1].where(sub.policy != BASELINE_ARM, -1)
+    return sub.iloc[np.lexsort(ranks[::-1])] if ranks else sub
 
 
 def headline_table(comparison: pd.DataFrame, design: list[str]) -> pd.DataFrame:
     """A wide table: one row per design point, mean [95 % CI] and the paired difference from
-    baseline [95 % CI] of each headline indicator."""
+    baseline [95 % CI] of each headline indicator, and the marginal cost per added job-year."""
     varying = [c for c in design if comparison[c].nunique(dropna=False) > 1] or design[:1]
     order = [c for c in varying if c != "policy"] + (["policy"] if "policy" in varying else [])
-    sub = comparison[comparison.metric.isin(list(HEADLINE))]
-    # Rows in the order the sweep lists its values, the baseline arm first in each scenario.
-    ranks = [sub[c].map({v: i for i, v in enumerate(pd.unique(sub[c]))}) for c in order]
-    if "policy" in order:
-        ranks[-1] = ranks[-1].where(sub.policy != BASELINE_ARM, -1)
-    sub = sub.iloc[np.lexsort(ranks[::-1])] if ranks else sub
+    sub = _row_order(comparison[comparison.metric.isin([*HEADLINE, MARGINAL_COST])], order)
     rows = []
     for key, g in sub.groupby(order, sort=False, dropna=False):
         key = key if isinstance(key, tuple) else (key,)
         row = dict(zip(order, key, strict=True))
-        row["n"] = int(g.runs_complete.iloc[0])
-        for metric, (label, fmt) in HEADLINE.items():
+        row["n"] = n = int(g.runs_complete.iloc[0])
+        for metric, (label, fmt, scale) in HEADLINE.items():
             r = g[g.metric == metric]
             if r.empty:
                 continue
             r = r.iloc[0]
-            row[label] = _fmt_ci(fmt, r["mean"], r.ci_low, r.ci_high)
+            row[label] = _fmt_ci(fmt, r["mean"], r.ci_low, r.ci_high, n=n, scale=scale)
             row[f"Δ {label}"] = (_fmt_ci(fmt, r.diff_mean, r.diff_ci_low, r.diff_ci_high,
-                                         signed=True) if r.n_pairs > 0 else "—")
+                                         signed=True, n=r.n_pairs, scale=scale)
+                                 if r.n_pairs > 0 else "—")
+        row[MARGINAL_LABEL] = _fmt_marginal(g[g.metric == MARGINAL_COST])
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _fmt_marginal(rows: pd.DataFrame) -> str:
+    if rows.empty:
+        return "—"
+    r = rows.iloc[0]
+    if not np.isfinite(r["mean"]):
+        return "n/a (adds no job-years)" if "no job-years" in str(r.note) else "n/a"
+    text = _fmt_ci("{:,.0f}", r["mean"], r.ci_low, r.ci_high, n=int(r.n_pairs))
+    return text + (" (CI unbounded)" if "unbounded" in str(r.note) else "")
 
 
 def to_markdown(table: pd.DataFrame) -> str:
@@ -281,25 +488,102 @@ def to_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _headline_parts(table: pd.DataFrame) -> tuple[list, list, list]:
+    labels = [label for label, _, _ in HEADLINE.values()]
+    keys = [c for c in table.columns if c not in ("n", MARGINAL_LABEL, *labels)
+            and not c.startswith("Δ ")]
+    levels = [c for c in labels if c in table.columns]
+    diffs = [f"Δ {c}" for c in levels] + [MARGINAL_LABEL]
+    return keys, levels, diffs
+
+
 def print_table(table: pd.DataFrame, stream=sys.stdout, max_rows: int = 24) -> None:
     """Print the headline table in two parts (levels, then differences from baseline)."""
     if table.empty:
         return
-    keys = [c for c in table.columns if c not in ("n",) and c not in
-            [label for label, _ in HEADLINE.values()] and not c.startswith("Δ ")]
-    levels = [label for label, _ in HEADLINE.values() if label in table.columns]
-    diffs = [f"Δ {c}" for c in levels]
+    keys, levels, diffs = _headline_parts(table)
     shown = table.head(max_rows)
     more = (f"... {len(table) - max_rows} more rows in table.md\n"
             if len(table) > max_rows else "")
     with pd.option_context("display.width", 250, "display.max_columns", 30,
-                           "display.max_colwidth", 40):
+                           "display.max_colwidth", 48):
         stream.write("\nMean [95% CI] over seeds\n")
         stream.write(shown[keys + ["n"] + levels].to_string(index=False) + "\n" + more)
         if (table[diffs] != "—").any().any():
             stream.write("\nDifference from the baseline arm, paired by seed [95% CI]\n")
             stream.write(shown[keys + diffs].to_string(index=False) + "\n" + more)
+    if (table.n < MIN_SEEDS_FOR_INTERVAL).any():
+        stream.write(f"warning: intervals are not shown for fewer than "
+                     f"{MIN_SEEDS_FOR_INTERVAL} seeds (comparison.csv has them)\n")
     stream.flush()
+
+
+def frontier_view(frontier: pd.DataFrame) -> pd.DataFrame:
+    """The cost-effect table for printing: per scenario, arms by spending."""
+    if frontier.empty:
+        return frontier
+    rows = []
+    for _, r in frontier.sort_values(["panel", "cost"], kind="stable").iterrows():
+        n = int(r.n)
+        rows.append({
+            "scenario": r.panel, "policy": r.policy,
+            "spending (m yuan)": _fmt_ci("{:,.1f}", r.cost, r.cost_low, r.cost_high, n=n,
+                                         scale=1e6),
+            "poverty local job-years": _fmt_ci("{:,.0f}", r.effect, r.effect_low,
+                                               r.effect_high, n=n),
+            "yuan per job-year": _fmt_ci("{:,.0f}", r.cost / r.effect, np.nan, np.nan)
+            if r.effect > 0 else "n/a",
+            MARGINAL_LABEL: ("—" if r.policy == BASELINE_ARM else _fmt_marginal(pd.DataFrame(
+                [{"mean": r.marginal_cost, "ci_low": r.marginal_cost_low,
+                  "ci_high": r.marginal_cost_high, "n_pairs": n, "note": r.note}]))),
+            "on frontier": "yes" if r.efficient else "no"})
+    return pd.DataFrame(rows)
+
+
+def shock_view(comparison: pd.DataFrame) -> pd.DataFrame:
+    """The shock path metrics per shocked design point, for printing."""
+    sub = comparison[comparison.metric.astype(str).str.startswith("shock_")]
+    if sub.empty:
+        return pd.DataFrame()
+    formats = {"job_years_lost": "{:,.0f}", "depth": "{:.3f}", "recovery_months": "{:.0f}",
+               "exits_in_window": "{:+.1f}", "exits_added": "{:+.1f}",
+               "exits_brought_forward": "{:+.1f}"}
+    rows = []
+    keys = [c for c in GROUPS if c in sub.columns]
+    for key, g in sub.groupby(keys, sort=False, dropna=False):
+        row = dict(zip(keys, key, strict=True))
+        row["n"] = int(g.n.max())
+        for metric, fmt in formats.items():
+            r = g[g.metric == f"shock_{metric}"].iloc[0]
+            row[metric] = _fmt_ci(fmt, r["mean"], r.ci_low, r.ci_high, n=int(r.n))
+            if metric == "recovery_months" and r.n < row["n"]:
+                row[metric] += f" ({row['n'] - int(r.n)} not recovered)"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _print_section(title: str, table: pd.DataFrame, stream) -> None:
+    if table.empty:
+        return
+    with pd.option_context("display.width", 250, "display.max_columns", 30,
+                           "display.max_colwidth", 60):
+        stream.write(f"\n{title}\n{table.to_string(index=False)}\n")
+
+
+FRONTIER_TITLE = ("Cost and effect (equal-budget view: an arm is on the frontier when no arm "
+                  "spends less and keeps more job-years)")
+SHOCK_TITLE = ("Shock paths, paired by seed with the same arm without the shock "
+               "(job-years lost in the window, depth, months to recover, extra exits)")
+
+
+def markdown_report(table: pd.DataFrame, frontier: pd.DataFrame,
+                    shocks: pd.DataFrame) -> str:
+    """``table.md``: the headline table, the frontier and the shock paths."""
+    text = to_markdown(table) if not table.empty else ""
+    for title, part in ((FRONTIER_TITLE, frontier), (SHOCK_TITLE, shocks)):
+        if not part.empty:
+            text += f"\n{title}\n\n" + to_markdown(part)
+    return text
 
 
 # --- the whole aggregation --------------------------------------------------------------------
@@ -317,26 +601,52 @@ def aggregate(sweep_dir: Path, figures: bool = True, quiet: bool = False) -> Swe
     if runs.empty:
         raise FileNotFoundError(f"no runs found in {sweep_dir}")
     design = design_columns(runs)
+    paths = shock_paths(sweep_dir, runs, design)
     comparison = compare(runs, design)
+    derived = marginal_cost_rows(runs, design) + shock_path_rows(paths, runs, design)
+    if derived:
+        comparison = pd.concat([comparison, pd.DataFrame(derived)], ignore_index=True)
+    frontier = frontier_table(comparison, design)
     result = SweepAggregate(sweep_dir, runs, comparison, design)
     atomic_write_parquet(runs, sweep_dir / "runs.parquet")
     atomic_write_bytes(sweep_dir / "comparison.csv", comparison.to_csv(index=False).encode())
+    atomic_write_bytes(sweep_dir / "frontier.csv", frontier.to_csv(index=False).encode())
     table = headline_table(comparison, design)
-    atomic_write_bytes(sweep_dir / "table.md", to_markdown(table).encode())
+    shocks = shock_view(comparison)
+    atomic_write_bytes(sweep_dir / "table.md",
+                       markdown_report(table, frontier_view(frontier), shocks).encode())
     result.written += [sweep_dir / name for name in OUTPUTS]
     manifest = read_manifest(sweep_dir) or {}
     if manifest.get("design"):
         result.written += write_indices(sweep_dir, runs, manifest["design"], result.notes,
                                         quiet=quiet)
     if figures:  # the tables above are the results; a figure that fails is reported only
-        try:
-            result.written += sweep_figures(sweep_dir, runs, design, result.notes)
-        except Exception as exc:
-            result.notes.append(f"figures not drawn: {type(exc).__name__}: {exc}")
+        result.written += _draw(sweep_dir, runs, design, frontier, paths, result.notes)
     if not quiet:
         print_table(table)
+        _print_section(FRONTIER_TITLE, frontier_view(frontier), sys.stdout)
+        _print_section(SHOCK_TITLE, shocks, sys.stdout)
         report(result)
     return result
+
+
+def _draw(sweep_dir: Path, runs: pd.DataFrame, design: list[str], frontier: pd.DataFrame,
+          paths: ShockPaths, notes: list[str]) -> list[Path]:
+    """Every sweep figure; one that fails is noted, not raised."""
+    drawers = [("sweep figures", lambda: sweep_figures(sweep_dir, runs, design, notes))]
+    if not frontier.empty:
+        drawers.append(("frontier.png", lambda: [
+            frontier_figure(frontier, sweep_dir / "frontier.png")]))
+    if paths.gaps:
+        drawers.append(("shock_path.png", lambda: [
+            shock_path_figure(paths.gaps, paths.windows, sweep_dir / "shock_path.png")]))
+    written = []
+    for name, draw in drawers:
+        try:
+            written += draw()
+        except Exception as exc:
+            notes.append(f"{name} not drawn: {type(exc).__name__}: {exc}")
+    return written
 
 
 def report(result: SweepAggregate, stream=sys.stdout) -> None:

@@ -11,7 +11,13 @@ policy arm, e.g. ``shock``); lines are the policy arms. Spells are pooled over s
   as an annual probability with an exact Poisson 95 % band, and the SAIC hazard of Chinese
   firms by age for reference (MODEL.md §9);
 - ``poverty_local_jobs.png``: poverty-alleviated persons in local jobs each month, mean over
-  seeds and the 95 % t interval of the mean.
+  seeds and the 95 % t interval of the mean;
+- ``frontier.png`` (``frontier_figure``): the cost-effect view, one point per arm: total
+  public spending against poverty-alleviated local job-years, mean over seeds with 95 %
+  whiskers on both, the arms on the efficient frontier filled and joined;
+- ``shock_path.png`` (``shock_path_figure``): poverty-alleviated persons in local jobs under
+  each shock minus the same arm and seed without it, mean of the paired differences with its
+  95 % band, the shock's window shaded.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import io
 from pathlib import Path
 
 import matplotlib
+import yaml
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -27,8 +34,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
+from experiments.stats import MIN_SEEDS_FOR_INTERVAL, mean_ci  # noqa: E402
 from sim.atomic import atomic_write_bytes  # noqa: E402
-from sim.codes import EV_ENTER, EV_RELOCATE, EVENT_NAMES, KINDS  # noqa: E402
+from sim.codes import EV_ENTER, EV_RELOCATE, EVENT_NAMES, KINDS, MONTHS_PER_YEAR  # noqa: E402
 from sim.survival import kaplan_meier_band, poverty_spells  # noqa: E402
 
 MAX_PANELS = 6
@@ -67,6 +75,37 @@ def run_local_jobs(job_dir: Path) -> pd.Series:
     ts = pd.read_parquet(Path(job_dir) / "timeseries.parquet",
                          columns=["step", "year", "poverty_pop_local_jobs"])
     return ts.groupby("year").poverty_pop_local_jobs.sum()
+
+
+def run_paths(job_dir: Path) -> pd.DataFrame:
+    """Monthly paths of one run, by step: poverty-alleviated persons in local jobs (all
+    counties) and firm exits in poverty counties."""
+    ts = pd.read_parquet(Path(job_dir) / "timeseries.parquet",
+                         columns=["step", "year", "kind", "poverty_pop_local_jobs", "exits"])
+    poverty_exits = ts.exits.where(ts.kind.astype(str) == "poverty", 0)
+    paths = ts.assign(exits_poverty=poverty_exits).groupby("step").agg(
+        year=("year", "first"), poverty_local_jobs=("poverty_pop_local_jobs", "sum"),
+        exits_poverty=("exits_poverty", "sum"))
+    return paths
+
+
+# Shocks of ``sim.config.ShockConfig``: each is on when its ``<name>_years`` is > 0.
+SHOCK_KINDS = ("export", "sanction", "pandemic", "downturn")
+
+
+def shock_window(job_dir: Path) -> tuple[int, int] | None:
+    """First step and the step after the last of the run's shocks (their union), from the
+    run's ``config.yaml``; None if the run has no shock."""
+    cfg = yaml.safe_load((Path(job_dir) / "config.yaml").read_text())
+    shock, start_year = cfg["shock"], float(cfg["run"]["start_year"])
+    spans = [(shock[f"{k}_start"], shock[f"{k}_start"] + shock[f"{k}_years"])
+             for k in SHOCK_KINDS if float(shock.get(f"{k}_years", 0) or 0) > 0]
+    if not spans:
+        return None
+    first = min(a for a, _ in spans)
+    last = max(b for _, b in spans)
+    return (max(0, round((first - start_year) * MONTHS_PER_YEAR)),
+            max(0, round((last - start_year) * MONTHS_PER_YEAR)))
 
 
 def hazard_by_firm_age(age_start, duration, exited,
@@ -234,3 +273,64 @@ def sweep_figures(sweep_dir: Path, runs: pd.DataFrame, design: list[str],
         ax.legend(fontsize=7)
     written.append(_save(fig, sweep_dir / "poverty_local_jobs.png"))
     return written
+
+
+def frontier_figure(points: pd.DataFrame, path: Path, title: str = "") -> Path:
+    """Cost-effect frontier: one point per arm (rows of ``points``: ``panel``, ``policy``,
+    ``cost``, ``cost_low``, ``cost_high``, ``effect``, ``effect_low``, ``effect_high``,
+    ``efficient``), 95 % whiskers; frontier arms filled and joined."""
+    panels = list(pd.unique(points.panel))
+    fig, axes = _grid(len(panels), title or "Cost and effect of each arm (mean over seeds, "
+                                             "95% CI); filled: on the efficient frontier")
+    arms = list(pd.unique(points.policy))
+    colors = {a: plt.cm.tab10(i % 10) for i, a in enumerate(arms)}
+    for ax, panel in zip(axes, panels, strict=False):
+        g = points[points.panel == panel].sort_values("cost")
+        for _, r in g.iterrows():
+            wide = r.n < MIN_SEEDS_FOR_INTERVAL  # too few seeds: no whiskers
+            xerr = None if wide else _whisker(r.cost, r.cost_low, r.cost_high, 1e9)
+            yerr = None if wide else _whisker(r.effect, r.effect_low, r.effect_high, 1e3)
+            ax.errorbar(r.cost / 1e9, r.effect / 1e3, xerr=xerr, yerr=yerr, fmt="o",
+                        color=colors[r.policy], mfc=colors[r.policy] if r.efficient else "white",
+                        ms=7, capsize=3, label=r.policy + (" (frontier)" if r.efficient else ""))
+        front = g[g.efficient]
+        ax.plot(front.cost / 1e9, front.effect / 1e3, color="grey", lw=1, ls="--", zorder=0)
+        ax.set(title=str(panel), xlabel="total public spending (bn yuan)",
+               ylabel="poverty-alleviated local job-years (thousand)")
+        ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def _whisker(mean, low, high, scale):
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return None
+    return [[max(mean - low, 0) / scale], [max(high - mean, 0) / scale]]
+
+
+def shock_path_figure(gaps: dict, windows: dict, path: Path) -> Path:
+    """Paired paths of shocks: ``gaps[(panel, arm)]`` is a frame (index: year, one column per
+    seed) of shocked minus no-shock poverty-alleviated local jobs; ``windows[panel]`` is the
+    shock's window in years (start, end)."""
+    panels = list(dict.fromkeys(panel for panel, _ in gaps))
+    arms = list(dict.fromkeys(arm for _, arm in gaps))
+    colors = {a: plt.cm.tab10(i % 10) for i, a in enumerate(arms)}
+    fig, axes = _grid(len(panels), "Poverty-alleviated persons in local jobs: shock minus no "
+                                   "shock, paired by seed (mean, 95% CI); window shaded")
+    for ax, panel in zip(axes, panels, strict=False):
+        start, end = windows[panel]
+        ax.axvspan(start, end, color="0.85", zorder=0, label="shock window")
+        ax.axhline(0, color="grey", lw=0.8)
+        for arm in arms:
+            if (panel, arm) not in gaps:
+                continue
+            m = gaps[(panel, arm)]
+            rows = [mean_ci(v) for v in m.to_numpy()]
+            mean = np.array([r["mean"] for r in rows])
+            ax.plot(m.index, mean, color=colors[arm], lw=1.3,
+                    label=f"{arm} ({m.shape[1]} seeds)")
+            if m.shape[1] >= MIN_SEEDS_FOR_INTERVAL:
+                ax.fill_between(m.index, [r["ci_low"] for r in rows],
+                                [r["ci_high"] for r in rows], color=colors[arm], alpha=0.2)
+        ax.set(title=str(panel), xlabel="year", ylabel="persons (shock - no shock)")
+        ax.legend(fontsize=7)
+    return _save(fig, path)

@@ -7,9 +7,18 @@ Runs one Hydra multirun through the joblib launcher (all cores)::
     shock  = none, export_2022
     run.seed = 0..9, world = default (20 years from 2017)
 
-prints the comparison table (mean and 95 % CI over seeds, and the difference from the
-baseline arm paired by seed, of survival 3y / 5y, post-expiry survival, poverty-alleviated
-local jobs and cost per local job-year) and writes the figures. Its sweep directory is
+prints (through the sweep's aggregation, ``experiments.aggregate``) the comparison table:
+mean and 95 % CI over seeds, and the difference from the baseline arm paired by seed, of
+poverty-alleviated local job-years, survival 2 years after support ends, spell survival 3
+years from arrival, poverty-alleviated local jobs at the end and public spending (total and
+in poverty counties), with the marginal cost per additional poverty-alleviated local job-year
+against the baseline arm; the equal-budget view (each arm's spending and job-years, and
+whether it is on the cost-effect frontier); and the export shock's path against the same arm
+and seed without it (job-years lost in the window, depth, months to recover, exits brought
+forward vs added). It writes those tables (``comparison.csv``, ``frontier.csv``,
+``table.md``) and the figures, among them ``frontier.png`` and ``shock_path.png``
+(poverty-alleviated local jobs under ``export_2022`` minus ``none``, paired by seed, the
+window shaded). Its sweep directory is
 ``results/sweeps/headline-<hash>`` (the hash covers the design and the model's code), so
 rerunning after an interruption finishes the missing runs only.
 
@@ -42,8 +51,8 @@ SHOCKS = ("none", "export_2022")
 SEEDS = 10
 WORLD = "default"
 PUBLISH_DIR = Path("results") / "headline"
-PUBLISHED = ("table.md", "comparison.csv", "runs.parquet", "km_survival.png",
-             "hazard_by_age.png", "poverty_local_jobs.png")
+PUBLISHED = ("table.md", "comparison.csv", "frontier.csv", "runs.parquet", "km_survival.png",
+             "hazard_by_age.png", "poverty_local_jobs.png", "frontier.png", "shock_path.png")
 
 
 def sweep_overrides(arms=ARMS, shocks=SHOCKS, seeds: int = SEEDS, world: str = WORLD,

@@ -30,33 +30,73 @@ from sim.plots import run_figures
 from sim.rules import outbound_wage
 from sim.survival import (
     post_expiry_spells,
+    post_support_spells,
     poverty_spells,
     survival_at,
 )
+
+# Discount rate of the discounted job-years, per year (a social discount rate of the order
+# of China's official 8 % for projects is too high for a welfare count of person-years; 3 %
+# is the usual real rate in cost-effectiveness work, e.g. WHO-CHOICE). An argument of
+# ``summary`` and ``job_years`` where another is wanted.
+DISCOUNT_RATE = 0.03
 
 SUMMARY_DOC = {
     "firms_alive_end": "firms operating at the end of the run (all counties)",
     "firms_entered": "firms founded during the run (births, attracted, returnee, satellite)",
     "firms_exited": "firms that closed during the run",
     "firms_relocated": "relocations during the run",
-    "survival_3y": "Kaplan-Meier survival at 36 months of firm spells in poverty counties "
-                   "that began during the run (entry or relocation in; moving away censors)",
-    "survival_5y": "the same at 60 months",
+    "survival_3y": "spell survival from arrival, NOT firm survival after support: "
+                   "Kaplan-Meier at 36 months of firm spells in poverty counties that began "
+                   "during the run (entry or relocation in; moving away censors), counting "
+                   "the months inside the subsidy window",
+    "survival_5y": "the same at 60 months (inside a 5-year package this is survival while "
+                   "subsidised)",
     "post_expiry_survival_2y": "Kaplan-Meier survival 24 months after the package expired, "
-                               "for packaged spells in poverty counties still there at expiry",
+                               "for packaged spells in poverty counties still there at expiry "
+                               "(a taper, where the policy has one, still pays in these months)",
+    "post_support_survival_1y": "Kaplan-Meier survival 12 months after support ended: packaged "
+                                "spells in poverty counties still there when the package and "
+                                "its taper (reform KPI) ended, timed from that month "
+                                "(sim.survival.post_support_spells); moving away censors",
+    "post_support_survival_2y": "the same at 24 months",
     "local_jobs_poverty_end": "persons in local jobs living in poverty counties, last month",
     "poverty_pop_local_jobs_end": "poverty-alleviated persons in local jobs, last month",
+    "poverty_local_job_years": "poverty-alleviated person-years in local jobs over the run: "
+                               "monthly poverty-alleviated persons in local jobs (all counties) "
+                               "summed over months / 12",
+    "poverty_local_job_years_discounted": "the same, each month discounted to the run's start "
+                                          "at DISCOUNT_RATE (3 % a year)",
+    "local_job_years_poverty_counties": "person-years of local jobs held by residents of "
+                                        "poverty counties over the run",
     "outbound_share_end": "share of inland (non-origin) workers working or seeking in the east",
     "outbound_share_of_migrant_workers_end": "outbound / (outbound + local jobs) of inland "
                                              "workers, the NBS definition (59.6 % in 2024)",
     "mean_wage_local_end": "mean monthly wage of local jobs in inland counties (yuan)",
     "mean_wage_outbound_end": "mean monthly wage of outbound jobs (yuan)",
     "fiscal_cost_total": "public money spent over the run: packages and fund subsidies paid, "
-                         "training, infrastructure, credit compensation (yuan)",
-    "cost_per_local_job_year": "fiscal_cost_total / person-years of local jobs in poverty "
-                               "counties (yuan)",
+                         "training, infrastructure, credit compensation (yuan); "
+                         "= spending_packages + _training + _infrastructure + _credit",
+    "spending_packages": "package, taper and special-fund freight subsidies paid to firms "
+                         "(yuan; the engine records them together)",
+    "spending_training": "training bought (county budgets, the national programme and the fund)",
+    "spending_infrastructure": "infrastructure spending (county budgets and the fund)",
+    "spending_credit": "special-fund credit risk compensation (fund_credit x fund allocated)",
+    "spending_poverty": "fiscal_cost_total spent in poverty counties (yuan)",
+    "spending_central": "fiscal_cost_total spent in non-poor inland (central) counties (yuan)",
+    "spending_origin": "fiscal_cost_total spent in eastern origin counties (yuan)",
+    "special_fund_allocated": "national special fund allocated to counties over the run (the "
+                              "one payer the engine records separately; its uses are inside "
+                              "the spending_* above)",
+    "cost_per_local_job_year": "spending_poverty / local_job_years_poverty_counties (yuan): "
+                               "money and jobs of the same place (before issue 9 the "
+                               "numerator also held central counties' spending)",
     "output_poverty_total": "output value of firms in poverty counties over the run (yuan)",
 }
+# Shares: their intervals over seeds stay in [0, 1]. Every other summary field is >= 0.
+SHARE_FIELDS = ("survival_3y", "survival_5y", "post_expiry_survival_2y",
+                "post_support_survival_1y", "post_support_survival_2y", "outbound_share_end",
+                "outbound_share_of_migrant_workers_end")
 
 
 def run_id_for(config_yaml: str) -> str:
@@ -100,6 +140,13 @@ def timeseries_frame(sim: Simulation, meta: dict) -> pd.DataFrame:
     local = frame["workers_local"]
     frame["mean_wage_local"] = np.where(local > 0, frame.pop("wage_sum_local")
                                         / np.maximum(local, 1e-12), np.nan)
+    # The eastern labour market is one market for the whole world: the same value on every
+    # county group's row of a step (agents converted to persons).
+    for j, name in enumerate(EAST_COLUMNS):
+        column = sim.record.east[:n_steps, j]
+        if name in ("east_demand", "east_vacancies"):
+            column = column * ppa
+        frame[name] = np.repeat(column, present.size)
     df = pd.DataFrame(frame)
     for key in ("entries", "exits", "relocations_in", "relocations_out", "firms_alive"):
         df[key] = df[key].astype(np.int64)
@@ -169,57 +216,119 @@ def _with_meta(df: pd.DataFrame, meta: dict) -> pd.DataFrame:
     return df
 
 
-def summary(sim: Simulation, ts: pd.DataFrame, events: pd.DataFrame) -> dict:
-    """Scalar indicators of a run (definitions in ``SUMMARY_DOC``)."""
-    ppa = sim.world.persons_per_agent
-    spells = poverty_spells(events, sim.counties.kind, sim.step_index)
-    post = post_expiry_spells(spells)
-    last = ts[ts.step == ts.step.max()]
-    inland = last[last.kind != "origin"]
-    poverty_last = last[last.kind == "poverty"]
-    pov_ts = ts[ts.kind == "poverty"]
+def job_years(ts: pd.DataFrame, column: str, discount_rate: float = 0.0) -> float:
+    """Person-years of ``column`` (persons per month, summed over the rows of a step) over
+    the run, each month discounted to the run's start at ``discount_rate`` a year."""
+    monthly = ts.groupby("step")[column].sum()
+    factor = (1.0 + discount_rate) ** (-monthly.index.to_numpy(dtype=float) / MONTHS_PER_YEAR)
+    return float((monthly.to_numpy(dtype=float) * factor).sum() / MONTHS_PER_YEAR)
+
+
+SPENDING_USES = ("packages", "training", "infrastructure", "credit")
+
+
+def spending_by_use(ts: pd.DataFrame, fund_credit: float) -> pd.DataFrame:
+    """Public spending of each timeseries row by use (yuan), and its total."""
+    uses = pd.DataFrame({
+        "packages": ts.subsidies_paid,
+        "training": ts.training_spent,
+        "infrastructure": ts.infrastructure_spent,
+        "credit": fund_credit * ts.fund_allocated,
+    })
+    return uses.assign(total=uses.sum(axis=1))
+
+
+def spending_summary(ts: pd.DataFrame, fund_credit: float) -> dict:
+    """Spending over the run by use, by place (county kind) and the special fund's share."""
+    uses = spending_by_use(ts, fund_credit)
+    out = {f"spending_{use}": float(uses[use].sum()) for use in SPENDING_USES}
+    by_kind = uses.total.groupby(ts.kind).sum()
+    for kind in ("poverty", "central", "origin"):
+        out[f"spending_{kind}"] = float(by_kind.get(kind, 0.0))
+    out["special_fund_allocated"] = float(ts.fund_allocated.sum())
+    out["fiscal_cost_total"] = float(uses.total.sum())
+    return out
+
+
+def _mean_outbound_wage(sim: Simulation) -> float:
     w = sim.workers
     out_mask = w.status == OUTBOUND
-    if out_mask.any():
-        wage_east = sim.record.east[max(sim.step_index - 1, 0), EAST_COLUMNS.index("east_wage")]
-        wage_out = outbound_wage(sim.params, wage_east, w.skill[out_mask],
-                                 w.experience_months[out_mask])
-        mean_wage_out = float(wage_out.mean())
-    else:
-        mean_wage_out = float("nan")
-    fiscal = float(ts[["subsidies_paid", "training_spent", "infrastructure_spent"]].sum().sum())
-    credit = float(sim.cfg.policy.fund_credit * ts.fund_allocated.sum())
-    fiscal += credit
-    job_years = float(pov_ts.workers_local.sum()) / MONTHS_PER_YEAR
+    if not out_mask.any():
+        return float("nan")
+    # The eastern market wage of the last month (sim.engine.labour._east_market).
+    wage_east = sim.record.east[max(sim.step_index - 1, 0), EAST_COLUMNS.index("east_wage")]
+    wage_out = outbound_wage(sim.params, wage_east, w.skill[out_mask],
+                             w.experience_months[out_mask])
+    return float(wage_out.mean())
+
+
+def _survival_summary(sim: Simulation, events: pd.DataFrame) -> dict:
+    spells = poverty_spells(events, sim.counties.kind, sim.step_index)
+    expiry = post_expiry_spells(spells)
+    support = post_support_spells(spells, int(sim.params.taper_months))
+    return {
+        "survival_3y": survival_at(spells.duration_months, spells.exited, 36),
+        "survival_5y": survival_at(spells.duration_months, spells.exited, 60),
+        "post_expiry_survival_2y": survival_at(expiry.duration_months, expiry.exited, 24),
+        "post_support_survival_1y": survival_at(support.duration_months, support.exited, 12),
+        "post_support_survival_2y": survival_at(support.duration_months, support.exited, 24),
+    }
+
+
+def summary(sim: Simulation, ts: pd.DataFrame, events: pd.DataFrame,
+            discount_rate: float = DISCOUNT_RATE) -> dict:
+    """Scalar indicators of a run (definitions in ``SUMMARY_DOC``); NaN where undefined
+    (``write_run`` writes it as null)."""
+    last = ts[ts.step == ts.step.max()]
+    inland = last[last.kind != "origin"]
+    pov_ts = ts[ts.kind == "poverty"]
+    spending = spending_summary(ts, sim.cfg.policy.fund_credit)
+    county_job_years = job_years(pov_ts, "workers_local")
     inland_local = inland.workers_local.sum()
     return {
         "firms_alive_end": int(last.firms_alive.sum()),
         "firms_entered": int((events.event == "enter").sum()),
         "firms_exited": int((events.event == "exit").sum()),
         "firms_relocated": int((events.event == "relocate").sum()),
-        "survival_3y": survival_at(spells.duration_months, spells.exited, 36),
-        "survival_5y": survival_at(spells.duration_months, spells.exited, 60),
-        "post_expiry_survival_2y": survival_at(post.duration_months, post.exited, 24),
-        "local_jobs_poverty_end": float(poverty_last.workers_local.sum()),
+        **_survival_summary(sim, events),
+        "local_jobs_poverty_end": float(last[last.kind == "poverty"].workers_local.sum()),
         "poverty_pop_local_jobs_end": float(last.poverty_pop_local_jobs.sum()),
+        "poverty_local_job_years": job_years(ts, "poverty_pop_local_jobs"),
+        "poverty_local_job_years_discounted": job_years(ts, "poverty_pop_local_jobs",
+                                                        discount_rate),
+        "local_job_years_poverty_counties": county_job_years,
         "outbound_share_end": float(inland.workers_outbound.sum() / inland.workers_total.sum()),
         "outbound_share_of_migrant_workers_end": float(
             inland.workers_outbound.sum()
             / (inland.workers_outbound.sum() + inland.workers_local.sum())),
         "mean_wage_local_end": float((inland.mean_wage_local * inland.workers_local).sum()
                                      / inland_local) if inland_local > 0 else float("nan"),
-        "mean_wage_outbound_end": mean_wage_out,
-        "fiscal_cost_total": fiscal,
-        "cost_per_local_job_year": fiscal / job_years if job_years > 0 else float("nan"),
+        "mean_wage_outbound_end": _mean_outbound_wage(sim),
+        **spending,
+        "cost_per_local_job_year": (spending["spending_poverty"] / county_job_years
+                                    if county_job_years > 0 else float("nan")),
         "output_poverty_total": float(pov_ts.output_value.sum()),
-        "persons_per_agent": ppa,
+        "persons_per_agent": sim.world.persons_per_agent,
     }
 
 
-def _json_default(x):
+def strict_json_value(x):
+    """``x`` with every non-finite float (NaN, inf) replaced by None and numpy scalars by
+    Python ones, recursively, so that ``json.dumps(..., allow_nan=False)`` accepts it."""
+    if isinstance(x, dict):
+        return {k: strict_json_value(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [strict_json_value(v) for v in x]
     if isinstance(x, np.generic):
-        return x.item()
-    raise TypeError(type(x))
+        x = x.item()
+    if isinstance(x, float) and not np.isfinite(x):
+        return None
+    return x
+
+
+def strict_json(record: dict) -> str:
+    """Strict JSON (RFC 8259: no NaN literal); undefined values are null."""
+    return json.dumps(strict_json_value(record), indent=2, allow_nan=False)
 
 
 def write_run(sim: Simulation, out_dir: Path, config_yaml: str, figures: bool = True) -> dict:
@@ -243,6 +352,5 @@ def write_run(sim: Simulation, out_dir: Path, config_yaml: str, figures: bool = 
     if figures:
         run_figures(ts, ev, sim, out_dir)
     record = {**meta, **summ, "steps": sim.step_index}
-    atomic_write_bytes(out_dir / "summary.json",
-                       json.dumps(record, indent=2, default=_json_default).encode())
+    atomic_write_bytes(out_dir / "summary.json", strict_json(record).encode())
     return record

@@ -70,13 +70,22 @@ def kaplan_meier_band(durations, observed, level: float = 0.95) -> KaplanMeierBa
 
 
 def survival_at(durations, observed, t: float) -> float:
-    """Kaplan-Meier S(t); NaN if nobody was at risk at ``t``."""
+    """Kaplan-Meier S(t).
+
+    0 once the estimate has reached 0 (every spell still at risk has ended in an exit) at or
+    before ``t``, even if nobody is at risk at ``t``. NaN when there is no spell, or when no
+    spell lasts to ``t`` and the estimate is still above 0 (the follow-up is too short: the
+    last spells were censored, so S(t) is not identified).
+    """
     durations = np.asarray(durations, dtype=float)
-    if durations.size == 0 or np.count_nonzero(durations >= t) == 0:
+    if durations.size == 0:
         return float("nan")
     times, surv = kaplan_meier(durations, observed)
     k = np.searchsorted(times, t, side="right") - 1
-    return 1.0 if k < 0 else float(surv[k])
+    value = 1.0 if k < 0 else float(surv[k])
+    if value > 0.0 and np.count_nonzero(durations >= t) == 0:
+        return float("nan")
+    return value
 
 
 def poverty_spells(events: pd.DataFrame, county_kind: np.ndarray, end_step: int) -> pd.DataFrame:
@@ -106,3 +115,19 @@ def post_expiry_spells(spells: pd.DataFrame) -> pd.DataFrame:
     """Packaged spells still running at expiry, timed from the expiry month."""
     s = spells[(spells.package_months > 0) & (spells.duration_months >= spells.package_months)]
     return s.assign(duration_months=s.duration_months - s.package_months)
+
+
+def post_support_spells(spells: pd.DataFrame, taper_months: int) -> pd.DataFrame:
+    """Packaged spells still in the county when their support ended, timed from that month.
+
+    Support of a packaged spell ends ``package_months + taper_months`` after it began: the
+    package starts on arrival (``sim.engine.firms._start_packages``) and, where the policy
+    tapers (reform KPI), the taper follows the package's expiry. The end is the scheduled one:
+    a payment skipped for lack of budget or credibility does not move it, and the special
+    fund's freight subsidy (paid to every firm of a funded county) is not firm support.
+    Spells without a package are left out; so are spells that ended before support did.
+    """
+    support = spells.package_months + np.where(spells.package_months > 0, taper_months, 0)
+    s = spells.assign(support_months=support)
+    s = s[(s.package_months > 0) & (s.duration_months >= s.support_months)]
+    return s.assign(duration_months=s.duration_months - s.support_months)

@@ -103,7 +103,11 @@ def test_cli_writes_every_output(tmp_path):
                 "survival_3y", "survival_5y", "post_expiry_survival_2y",
                 "local_jobs_poverty_end", "poverty_pop_local_jobs_end", "outbound_share_end",
                 "mean_wage_local_end", "mean_wage_outbound_end", "fiscal_cost_total",
-                "cost_per_local_job_year", "output_poverty_total"):
+                "cost_per_local_job_year", "output_poverty_total", "poverty_local_job_years",
+                "poverty_local_job_years_discounted", "local_job_years_poverty_counties",
+                "post_support_survival_1y", "post_support_survival_2y", "spending_poverty",
+                "spending_central", "spending_packages", "spending_training",
+                "spending_infrastructure"):
         assert key in summary
     assert summary["firms_entered"] == int((ev.event == "enter").sum())
     assert 0 < summary["outbound_share_end"] < 1

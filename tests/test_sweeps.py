@@ -16,11 +16,12 @@ import pytest
 from scipy import stats
 
 import sim.cli
+from experiments.aggregate import MARGINAL_COST
 from experiments.aggregate import main as aggregate_main
 from experiments.figures import hazard_by_firm_age
 from experiments.stats import mean_ci, paired_difference
 from sim.jobs import sweep_name
-from sim.results import SUMMARY_DOC
+from sim.results import SHARE_FIELDS, SUMMARY_DOC
 
 REPO = Path(__file__).resolve().parent.parent
 TEACHING = ["world=teaching", "run.years=2", "run.progress=false", "run.figures=false"]
@@ -100,8 +101,12 @@ def test_two_by_two_teaching_sweep_through_joblib(tmp_path):
         assert summary["poverty_pop_local_jobs_end"] == r.poverty_pop_local_jobs_end
 
     comp = pd.read_csv(sweep / "comparison.csv")
-    assert len(comp) == 2 * len(SUMMARY_DOC)
-    assert set(comp.metric) == set(SUMMARY_DOC)
+    # every summary field per arm, and the marginal cost of the non-baseline arm
+    assert len(comp) == 2 * len(SUMMARY_DOC) + 1
+    assert set(comp.metric) == set(SUMMARY_DOC) | {MARGINAL_COST}
+    for metric in SHARE_FIELDS:  # shares keep their intervals inside [0, 1]
+        rows = comp[(comp.metric == metric) & comp.ci_low.notna()]
+        assert ((rows.ci_low >= 0) & (rows.ci_high <= 1)).all(), metric
     metric = "poverty_pop_local_jobs_end"
     for arm in ("baseline", "kpi_reform"):
         row = comp[(comp.policy == arm) & (comp.metric == metric)].iloc[0]
@@ -116,7 +121,8 @@ def test_two_by_two_teaching_sweep_through_joblib(tmp_path):
     assert reform.n_pairs == 2
     assert reform.diff_mean == pytest.approx((arm - base).mean())
     assert comp[(comp.policy == "baseline")].n_pairs.eq(0).all()
-    for name in ("km_survival.png", "hazard_by_age.png", "poverty_local_jobs.png", "table.md"):
+    for name in ("km_survival.png", "hazard_by_age.png", "poverty_local_jobs.png", "table.md",
+                 "frontier.png", "frontier.csv"):
         assert (sweep / name).stat().st_size > 0, name
     manifest = json.loads((sweep / "sweep.json").read_text())
     assert sorted(job["subdir"] for job in manifest["jobs"]) == sorted(runs.job)
