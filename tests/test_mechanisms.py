@@ -103,9 +103,12 @@ def _worker_step_founders(experience, rate=1.0, min_experience=36):
     state.local_finding[:] = 0.3
     state.profit_per_capacity[:] = 5000.0
     state.package_per_capacity[:] = 1000.0
-    month = Month(2020.0, np.array([3000.0]), np.array([1500.0]), np.zeros(1),
-                  np.array([1500.0]), 5000.0, 1000.0, np.ones(1), np.ones(1), np.zeros(1),
-                  np.ones((3, 1)), 0.5, 1.0)
+    month = Month(year=2020.0, wage=np.array([3000.0]), min_wage=np.array([1500.0]),
+                  rent=np.zeros(1), home_income=np.array([1500.0]), wage_east=5000.0,
+                  living_cost=1000.0, output_per_worker=np.ones(1),
+                  reference_productivity=np.ones(1), capital_per_worker=np.zeros(1),
+                  demand=np.ones((3, 1)), outbound_finding=0.5, east_demand_shock=1.0,
+                  outbound_employment=0.9, logistics=1.0)
     params = make_params(make_config("world=teaching"))._replace(
         outbound_separation=0.0, search_prob=0.0, returnee_rate_per_agent=rate,
         returnee_min_experience=min_experience, returnee_package_boost=1.0,
