@@ -139,7 +139,7 @@ def firms_end_frame(sim: Simulation, meta: dict) -> pd.DataFrame:
         "employees": f.employees[ids] * sim.world.persons_per_agent,
         "age_months": f.age_months[ids],
         "months_in_county": f.months_in_county[ids],
-        "subsidised": (f.subsidy_months_left[ids] > 0) | (f.taper_months_left[ids] > 0),
+        "subsidised": f.subsidy_months_left[ids] > 0,
         "entry_kind": [ENTRY_NAMES[k] for k in f.entry_kind[ids]],
         "parent": f.parent[ids],
     })
@@ -160,6 +160,39 @@ def industry_frame(sim: Simulation, meta: dict) -> pd.DataFrame:
     df["employees"] *= sim.world.persons_per_agent
     df["output_value"] *= sim.world.persons_per_agent
     return _with_meta(df.drop(columns="year_index"), meta)
+
+
+GOVERNMENT_MONEY = ("budget_transfer", "budget_tax", "budget_aid", "budget_fund",
+                    "budget_training_programme", "granted", "carried_in", "committed",
+                    "spent_packages", "spent_retention", "spent_training",
+                    "spent_infrastructure", "spent_fund_freight", "spent_credit", "spent_total",
+                    "saved", "carried", "returned")
+
+
+def government_frame(sim: Simulation, meta: dict) -> pd.DataFrame:
+    """One row per county-year of every poverty and central county government (MODEL.md
+    §11.1): budget by source, spending by use, carried and returned money (yuan), the
+    bundle chosen (shares of the discretionary budget, generosity), offers and the KPI
+    score. ``granted + carried_in = spent_total + carried + returned``."""
+    rows = sim.government_table()
+    c = sim.counties
+    frames = []
+    for row in rows:
+        active = np.flatnonzero(row["active"])
+        data = {"year": sim.cfg.run.start_year + int(row["year_index"]),
+                "county": active,
+                "region": [REGIONS[r] for r in c.region[active]],
+                "kind": [KINDS[k] for k in c.kind[active]],
+                "kpi": sim.cfg.policy.kpi}
+        for key, value in row.items():
+            if key in ("year_index", "active"):
+                continue
+            col = np.asarray(value)[active]
+            data[key] = col * sim.world.persons_per_agent if key in GOVERNMENT_MONEY else col
+        frames.append(pd.DataFrame(data))
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["year", "county", "region", "kind", "kpi"])
+    return _with_meta(df, meta)
 
 
 def _with_meta(df: pd.DataFrame, meta: dict) -> pd.DataFrame:
@@ -238,6 +271,7 @@ def write_run(sim: Simulation, out_dir: Path, config_yaml: str, figures: bool = 
     atomic_write_parquet(ev.drop(columns="event_code"), out_dir / "firm_events.parquet")
     atomic_write_parquet(firms_end_frame(sim, meta), out_dir / "firms_end.parquet")
     atomic_write_parquet(industry_frame(sim, meta), out_dir / "industry.parquet")
+    atomic_write_parquet(government_frame(sim, meta), out_dir / "government.parquet")
     summ = summary(sim, ts, ev)
     if figures:
         run_figures(ts, ev, sim, out_dir)

@@ -131,12 +131,13 @@ def expiry_hazards(sim: Simulation, windows=((-12, 0), (0, 12), (12, 24))) -> li
 
 def test_subsidised_exits_rise_after_the_package_ends():
     """Count KPI, 3-year packages: the exit hazard of packaged firms in poverty counties jumps
-    when the package ends (cash reserves spread the cliff over the two following years)."""
+    when the package ends (cash reserves spread the cliff over the two following years; with
+    governments choosing package generosity it peaks in the second year)."""
     windows = ((-24, -12), (-12, 0), (0, 12), (12, 24))
     for seed in (0, 1):
         before2, before1, after1, after2 = expiry_hazards(
             run_sim("run.years=12", f"run.seed={seed}"), windows)
-        assert after1 > 1.2 * before1, (seed, before1, after1)
+        assert max(after1, after2) > 1.3 * before1, (seed, before1, after1, after2)
         assert after1 + after2 > 1.3 * (before1 + before2), seed
 
 
