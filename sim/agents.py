@@ -392,25 +392,23 @@ class Firm(_View):
         self.advance_clocks()
 
     def support(self, t: int, rent: float, logistics: float) -> float:
-        """The package (or its taper), paid from the county budget with probability
-        ``credibility``, and the special fund's freight/power subsidy while it lasts."""
+        """The package (a retention offer from the retention budget, else from the package
+        budget), paid with probability ``credibility``, and the special fund's freight/power
+        subsidy while it lasts."""
         sim = self.sim
         p = sim.params
         state = sim.state
         c = self.county
         paid = 0.0
-        share = 0.0
-        if self.subsidy_months_left > 0:
-            share = self.package_share
-        elif self.taper_months_left > 0:
-            share = self.package_share * p.taper_share
+        share = self.package_share if self.subsidy_months_left > 0 else 0.0
         if share > 0.0:
             due = share * (p.rent_waiver * rent + p.wage_subsidy * self.employees
                            + p.freight_subsidy * logistics)
-            if (uniform(sim.seed, t, self.index, P_CREDIBILITY) < p.credibility
-                    and state.package_budget[c] >= due):
-                state.package_budget[c] -= due
-                paid += due
+            if uniform(sim.seed, t, self.index, P_CREDIBILITY) < p.credibility:
+                pool = state.retention_budget if self.retained else state.package_budget
+                if pool[c] >= due:
+                    pool[c] -= due
+                    paid += due
         if state.fund_freight[c] > 0.0:
             fund_due = min(p.fund_freight_share * logistics, state.fund_freight[c])
             state.fund_freight[c] -= fund_due
@@ -439,16 +437,12 @@ class Firm(_View):
             self.months_below_buffer = 0
 
     def advance_clocks(self) -> None:
-        """Loan, age, tenure and package clocks; tapered support starts at expiry."""
+        """Loan, age, tenure and package clocks."""
         self.relocation_debt = max(0.0, self.relocation_debt - self.relocation_debt_repayment)
         self.age_months += 1
         self.months_in_county += 1
         if self.subsidy_months_left > 0:
             self.subsidy_months_left -= 1
-            if self.subsidy_months_left == 0:
-                self.taper_months_left = self.sim.params.taper_months
-        elif self.taper_months_left > 0:
-            self.taper_months_left -= 1
 
     def reviews_location(self, month: int) -> bool:
         """Headquarters and stand-alone firms review yearly and when their package expires."""
@@ -457,9 +451,9 @@ class Firm(_View):
         return self.package_expired_now() or (month == 0 and self.months_in_county > 0)
 
     def package_expired_now(self) -> bool:
-        """The month its package has just run out (the 3-year cliff)."""
-        return (self.package_months > 0 and self.subsidy_months_left == 0
-                and self.months_in_county == self.package_months)
+        """The month its package has just run out (the 3-year cliff), whether or not its
+        county offered to extend it (a retention offer)."""
+        return self.package_months > 0 and self.months_in_county == self.package_months
 
     def choose_location(self, t: int, purpose: int) -> int:
         """The county this firm chooses at a review (its own county if it stays)."""
@@ -528,8 +522,10 @@ def choose_county(sim, t: int, purpose: int, *, decider: int, industry: int, cap
         value = horizon * capacity * (fill * (own_profit + fixed) - fixed)
         package = state.package_per_capacity[c, i]
         if c == current:
+            # Its own package: its share of the national terms (a retention offer included).
             window = min(months_left, horizon)
-            value += window * p.credibility * package_share * package * capacity * fill
+            value += (window * p.credibility * package_share
+                      * state.package_terms_per_capacity[c, i] * capacity * fill)
         else:
             if state.offers[c]:
                 window = min(p.package_months, horizon)
@@ -587,10 +583,12 @@ class CountyGovernment(_View):
             state.fixed_per_capacity[c, i] = rent + month.capital_per_worker[i]
             package = (p.rent_waiver * rent + p.wage_subsidy * workers_needed
                        + p.freight_subsidy * logistics)
-            # Reform KPI: entrants without a local chain match get a smaller package.
+            state.package_terms_per_capacity[c, i] = package
+            # Reform KPI: entrants without a local chain match get a smaller package; every
+            # package is at the generosity the government chose this year.
             matched = state.chain_present[c, i] > 0 or state.industry_employment[c, i] > 0
             share = p.unmatched_package_share if p.chain_screening and not matched else 1.0
-            state.package_per_capacity[c, i] = package * share
+            state.package_per_capacity[c, i] = package * share * state.generosity[c]
 
     def match_job_seekers(self, t: int, openings: list[int], vacancies: dict[int, int]) -> None:
         """The local labor market: each resident seeker is hired with probability

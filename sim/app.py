@@ -39,7 +39,8 @@ class ClassroomModel(TransferModel):
 
     Args:
         kpi_regime: ``count`` (status quo: count new firms) or ``reform`` (the
-            ``kpi_reform`` preset: survival, growth and chain weights, tapered support).
+            ``kpi_reform`` preset: officials scored on survival, growth and chain matches,
+            who may retain firms at expiry).
         package_years: length of attraction packages (years).
         special_fund_bn: national special fund (billion yuan per year).
         fund_allocation: ``core`` (key-assistance counties and resettlement sites), ``even``

@@ -109,6 +109,7 @@ class Draw(_Code):
     DEMOGRAPHY = 16
     NEWBORN = 17
     PARTNER = 18
+    GOVERNMENT = 19
 
 
 REGIONS = Region.labels()
@@ -129,7 +130,7 @@ EV_ENTER, EV_RELOCATE, EV_EXIT = (int(e) for e in Event)
 R_NONE, R_CASH, R_HAZARD, R_PARENT, R_REVIEW, R_EXPIRY = (int(r) for r in Reason)
 (P_LAYOFF, P_SEPARATION, P_OUT_FIND, P_OUT_INDUSTRY, P_SEARCH, P_CHOICE, P_MATCH, P_MATCH_FIRM,
  P_CREDIBILITY, P_HAZARD, P_ORDERS, P_RETURNEE, P_CANDIDATE, P_LOCATION, P_TRAINING,
- P_DEMOGRAPHY, P_NEWBORN, P_PARTNER) = (int(d) for d in Draw)
+ P_DEMOGRAPHY, P_NEWBORN, P_PARTNER, P_GOVERNMENT) = (int(d) for d in Draw)
 
 # Time: one step is one month (the option of other step lengths was removed: the monthly
 # rates of the model are not rescaled). Durations in years become steps only through this.

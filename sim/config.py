@@ -180,19 +180,18 @@ class PolicyConfig:
     wage_subsidy: float = param(400.0, "yuan/worker-month", 0, 1e6)
     freight_subsidy: float = param(0.5, "share of logistics", 0, 1)
     central_packages: bool = param(True, doc="non-poor inland counties also offer packages")
-    taper_years: float = param(0.0, "years", 0, 50,
-                               doc="support after expiry at taper_share (reform KPI only)")
-    taper_share: float = param(0.5, "share", 0, 1)
     unmatched_package_share: float = param(0.5, "share", 0, 1,
                                            doc="reform KPI: package share offered to entrants "
                                                "without a local chain match")
-    weight_survival: float = param(0.4, "weight", 0, 1,
-                                   doc="reform KPI: budget weight on incumbent firm-years")
-    weight_growth: float = param(0.3, "weight", 0, 1,
-                                 doc="reform KPI: budget weight on employment growth "
-                                     "(training and infrastructure)")
-    weight_chain: float = param(0.3, "weight", 0, 1,
-                                doc="reform KPI: budget weight on chain-matched entry")
+    weight_survival: float = param(0.4, "KPI points per firm-year", 0, 1, source=STYLISED,
+                                   doc="reform KPI: weight of surviving firm-years of all firms "
+                                       "in the county")
+    weight_growth: float = param(0.3, "KPI points per typical plant of jobs", 0, 1,
+                                 source=STYLISED,
+                                 doc="reform KPI: weight of growth in poverty-alleviated local "
+                                     "jobs (in typical plants' worth of workers)")
+    weight_chain: float = param(0.3, "KPI points per firm", 0, 1, source=STYLISED,
+                                doc="reform KPI: weight of chain-matched entrants")
     tax_share: float = param(0.03, "share of revenue", 0, 1,
                              doc="county's own tax take on firm revenue")
     industrial_budget_share: float = param(0.15, "share", 0, 1,
@@ -228,12 +227,43 @@ class PolicyConfig:
                                source="east-west fiscal aid; Changzhou->Ankang 2.011 bn "
                                       "2017-2022 (the paper)",
                                doc="national east-west pairing aid (real, national scale)")
-    package_budget_carryover: float = param(0.5, "share", 0, 1, source=STYLISED,
-                                            doc="share of a county's unspent package budget "
-                                                "carried into the next year")
-    reform_training_share: float = param(0.5, "share", 0, 1, source=STYLISED,
-                                         doc="reform KPI: share of the growth budget spent on "
-                                             "training (the rest on infrastructure)")
+    # County governments as agents (MODEL.md §11.1): officials, terms, beliefs and choices.
+    official_term: int = param(5, "years", 1, 20, source="a county Party secretary's term is "
+                               "5 years (staggered across counties)",
+                               doc="term of a county official; a KPI scores the term")
+    carryover_cap: float = param(0.2, "share of the year's budget", 0, 10, source=STYLISED,
+                                 doc="unspent budget carried into the next year, at most this "
+                                     "share of the year's granted budget; the rest returns "
+                                     "to the centre")
+    retention_years: float = param(2.0, "years", 0, 20, source=STYLISED,
+                                   doc="length of a retention offer (an extension of an "
+                                       "expiring package)")
+    retention_share: float = param(0.5, "share of the package", 0, 1, source=STYLISED,
+                                   doc="national cap on the terms of a retention offer (times "
+                                       "the county's generosity that year)")
+    generosity_levels: list[float] = param(
+        None, "share of national terms", 0, 1, factory=lambda: [0.5, 0.75, 1.0],
+        source=STYLISED, doc="menu of package generosity a county may choose (times the "
+                             "national package terms)")
+    government_temperature: float = param(0.05, "share of the best bundle's value", 1e-4, 100,
+                                          source=STYLISED,
+                                          doc="logit noise of a government's choice of bundle")
+    government_learning: float = param(0.5, "weight", 0, 1, source=STYLISED,
+                                       doc="weight of this year's realised KPI points per yuan "
+                                           "in a government's belief (exponential smoothing)")
+    government_peer_weight: float = param(0.3, "weight", 0, 1, source=STYLISED,
+                                          doc="weight of the region's mean belief in a "
+                                              "government's belief")
+    government_saturation: float = param(0.25, "share of discretionary budget", 1e-3, 10,
+                                         source=STYLISED,
+                                         doc="diminishing returns: a use's value is "
+                                             "belief x D x s0 x log(1 + share / s0)")
+    government_prior: float = param(1.0, "KPI points per typical package-year", 0, 100,
+                                    source=STYLISED,
+                                    doc="initial belief of every use the KPI scores")
+    government_discount: float = param(0.9, "weight", 0, 1, source=STYLISED,
+                                       doc="value of a yuan saved (carried, within the term) "
+                                           "relative to the best use this year")
 
 
 @dataclass
@@ -464,6 +494,13 @@ def _check_field(path: str, value: Any, meta: dict) -> None:
         return
     lo, hi = meta.get("lo"), meta.get("hi")
     if lo is None and hi is None:
+        return
+    if isinstance(value, list | tuple):  # a menu of numbers: each in range, at least one
+        if not value:
+            raise ConfigError(f"{path} is empty; give one or more numbers in "
+                              f"[{_fmt(lo)}, {_fmt(hi)}]{unit}")
+        for k, item in enumerate(value):
+            _check_field(f"{path}[{k}]", item, meta)
         return
     if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
         raise ConfigError(f"{path} = {value!r} must be a number in [{_fmt(lo)}, {_fmt(hi)}]{unit}")

@@ -37,7 +37,8 @@ from sim.results import SUMMARY_DOC, run_id_for
 SUMMARY = "summary.json"
 ERROR = "error.json"
 CONFIG = "config.yaml"
-TABLES = ("timeseries.parquet", "firm_events.parquet", "firms_end.parquet", "industry.parquet")
+TABLES = ("timeseries.parquet", "firm_events.parquet", "firms_end.parquet", "industry.parquet",
+          "government.parquet")
 OVERRIDES = Path(".hydra") / "overrides.yaml"
 
 SWEEPS_ROOT = Path("results") / "sweeps"

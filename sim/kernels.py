@@ -94,6 +94,8 @@ def county_expectations(counties, state, month, industries, params):
 
     A unit of capacity fills orders worth one reference worker's output; a county whose
     workers are less productive needs more of them (and pays more wage subsidy for them).
+    The package an entrant is offered is the national terms x chain screening x the county's
+    generosity this year.
     """
     n_counties, n_ind = state.profit_per_capacity.shape
     for c in range(n_counties):
@@ -121,8 +123,10 @@ def county_expectations(counties, state, month, industries, params):
             state.fixed_per_capacity[c, i] = rent + month.capital_per_worker[i]
             package = (params.rent_waiver * rent + params.wage_subsidy * workers_needed
                        + params.freight_subsidy * logistics)
+            state.package_terms_per_capacity[c, i] = package
             state.package_per_capacity[c, i] = package * package_share(
-                params, state.chain_present[c, i], state.industry_employment[c, i])
+                params, state.chain_present[c, i],
+                state.industry_employment[c, i]) * state.generosity[c]
 
 
 # --- firms: plan the month ----------------------------------------------------------------
@@ -448,9 +452,10 @@ def firm_accounts(firms, counties, state, month, industries, params, seed, step)
     """Revenue, costs, support, cash, capacity and the below-buffer counter; ages and package
     clocks. One function on purpose (see the performance rule in the module doc):
 
-    - support: the package (or its taper) is paid from the county budget with probability
-      ``credibility``; the special fund's freight/power subsidy pays a share of logistics
-      while the county's fund money lasts (firm-index order: first come, first served);
+    - support: the package (or a retention offer, from the retention budget) is paid from the
+      county budget with probability ``credibility``; the special fund's freight/power
+      subsidy pays a share of logistics while the county's fund money lasts (firm-index
+      order: first come, first served);
     - firms invest out of margins and shrink on losses; owners take this month's profit out
       above a cash reserve (launch capital stays in the firm);
     - a bad month: below the buffer (credit line and relocation loan) and losing money, or no
@@ -461,7 +466,7 @@ def firm_accounts(firms, counties, state, month, industries, params, seed, step)
     """
     alive, county, industry, cash, capacity = (firms.alive, firms.county, firms.industry,
                                                firms.cash, firms.capacity)
-    budget, fund = state.package_budget, state.fund_freight
+    budget, retention, fund = state.package_budget, state.retention_budget, state.fund_freight
     n_expired = 0
     for f in range(alive.size):
         if not alive[f]:
@@ -481,14 +486,18 @@ def firm_accounts(firms, counties, state, month, industries, params, seed, step)
         costs = (revenue * materials + firms.wage_bill[f] + rent
                  + month.capital_per_worker[i] * cap + logistics)
         paid = 0.0
-        share = package_share_due(params, firms.subsidy_months_left[f],
-                                  firms.taper_months_left[f], firms.package_share[f])
+        share = firms.package_share[f] if firms.subsidy_months_left[f] > 0 else 0.0
         if share > 0.0:
             due = share * (params.rent_waiver * rent + params.wage_subsidy * firms.employees[f]
                            + params.freight_subsidy * logistics)
-            if uniform(seed, step, f, P_CREDIBILITY) < params.credibility and budget[c] >= due:
-                budget[c] -= due
-                paid += due
+            if uniform(seed, step, f, P_CREDIBILITY) < params.credibility:
+                if firms.retained[f]:
+                    if retention[c] >= due:
+                        retention[c] -= due
+                        paid += due
+                elif budget[c] >= due:
+                    budget[c] -= due
+                    paid += due
         if fund[c] > 0.0:
             fund_due = min(params.fund_freight_share * logistics, fund[c])
             fund[c] -= fund_due
@@ -510,7 +519,7 @@ def firm_accounts(firms, counties, state, month, industries, params, seed, step)
             firms.months_below_buffer[f] += 1
         else:
             firms.months_below_buffer[f] = 0
-        # Clocks: the relocation loan, age, tenure, and the package (taper starts at expiry).
+        # Clocks: the relocation loan, age, tenure, and the package.
         firms.relocation_debt[f] = max(0.0, firms.relocation_debt[f]
                                        - firms.relocation_debt_repayment[f])
         firms.age_months[f] += 1
@@ -519,21 +528,7 @@ def firm_accounts(firms, counties, state, month, industries, params, seed, step)
             firms.subsidy_months_left[f] -= 1
             if firms.subsidy_months_left[f] == 0:
                 n_expired += 1
-                firms.taper_months_left[f] = params.taper_months
-        elif firms.taper_months_left[f] > 0:
-            firms.taper_months_left[f] -= 1
     return n_expired
-
-
-@njit(cache=True)
-def package_share_due(params, subsidy_months_left, taper_months_left, package_share):
-    """Share of its package a firm is due this month: all of it inside the window, the
-    taper share while tapered support lasts, else nothing."""
-    if subsidy_months_left > 0:
-        return package_share
-    if taper_months_left > 0:
-        return package_share * params.taper_share
-    return 0.0
 
 
 # --- location choice: reviews of incumbents and entrants' choices --------------------------
@@ -564,7 +559,8 @@ def choose_locations(deciders, state, pairing, industries, params, outside_optio
     """Multinomial-logit location choice (McFadden; Carlton 1983) of every decider.
 
     Each compares the outside option (-1, value 0; entrants only), its current county (no
-    move cost, the rest of its package; its own workers count as available there), its
+    move cost, the rest of its own package -- its ``package_share`` of the national terms,
+    a retention offer included; its own workers count as available there), its
     origin, one county paired with the origin (east-west partner) and
     ``location_candidates`` counties drawn from those offering packages, without repeats.
     ``chosen[k]`` is the county picked. One function on purpose (see the module doc).
@@ -610,10 +606,12 @@ def choose_locations(deciders, state, pairing, industries, params, outside_optio
                 continue
             available = state.labor_available[c]
             move_cost = 0.0
+            package = state.package_per_capacity[c, i]
             if c == cur:
                 available += deciders.own_workers[k]
                 weight = (min(deciders.months_left[k], horizon) * params.credibility
                           * deciders.package_share[k])
+                package = state.package_terms_per_capacity[c, i]
             else:
                 weight = (min(params.package_months, horizon) * params.credibility
                           if state.offers[c] else 0.0)
@@ -624,7 +622,7 @@ def choose_locations(deciders, state, pairing, industries, params, outside_optio
                 params, capacity[k], deciders.efficiency[k], scale, available,
                 state.workers_per_capacity[c, i], state.profit_per_capacity[c, i],
                 state.labor_cost_per_capacity[c, i], state.fixed_per_capacity[c, i],
-                state.package_per_capacity[c, i], weight, move_cost)
+                package, weight, move_cost)
         chosen[k] = options[logit_pick(values, m, 1.0, uniform(seed, step, uid, purpose))]
 
 

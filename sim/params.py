@@ -26,7 +26,7 @@ def _numeric_fields(cls) -> tuple[str, ...]:
 # Derived per-run scalars: name -> what it is.
 DERIVED = {
     "package_months": "length of an attraction package in steps (policy.policy_years)",
-    "taper_months": "post-expiry taper in steps; 0 unless the KPI is reform (policy.taper_years)",
+    "retention_months": "length of a retention offer in steps (policy.retention_years)",
     "returnee_rate_per_agent": "founding rate of one worker agent (model.returnee_rate x "
                                "world.persons_per_agent)",
     "max_capacity": "largest plant in agents (world.max_firm_size / persons_per_agent)",
@@ -52,8 +52,8 @@ def make_params(cfg: Config) -> Params:
                 values[f.name] = _CASTS[f.type](getattr(node, f.name))
     p = cfg.policy
     values["package_months"] = months(p.policy_years)
-    # Tapered support after expiry is part of the reform KPI only ("nothing after expiry").
-    values["taper_months"] = months(p.taper_years) if p.kpi == "reform" else 0
+    # Support after expiry is a retention offer a government chooses (sim.engine.governments).
+    values["retention_months"] = months(p.retention_years)
     values["returnee_rate_per_agent"] = cfg.model.returnee_rate * cfg.world.persons_per_agent
     # Sizes are declared in persons (so that firm sizes do not depend on the agents' weight)
     # and converted to agents here.

@@ -37,11 +37,11 @@ class ReferenceSimulation(Simulation):
             ``cfg.run.seed`` if omitted).
     """
 
-    def __init__(self, cfg: Config, world: World | None = None, model=None):
+    def __init__(self, cfg: Config, world: World | None = None, model=None, replay=None):
         if model is None:
             model = import_mesa().Model(rng=cfg.run.seed)
         self.host = model
-        super().__init__(cfg, world)
+        super().__init__(cfg, world, replay=replay)
 
     # --- set-up -------------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from sim.survival import (
     post_expiry_spells,
     post_support_spells,
     poverty_spells,
+    retained_spells,
     survival_at,
 )
 
@@ -54,10 +55,12 @@ SUMMARY_DOC = {
                    "subsidised)",
     "post_expiry_survival_2y": "Kaplan-Meier survival 24 months after the package expired, "
                                "for packaged spells in poverty counties still there at expiry "
-                               "(a taper, where the policy has one, still pays in these months)",
+                               "(a retention offer accepted at expiry still pays in these "
+                               "months)",
     "post_support_survival_1y": "Kaplan-Meier survival 12 months after support ended: packaged "
                                 "spells in poverty counties still there when the package and "
-                                "its taper (reform KPI) ended, timed from that month "
+                                "any retention offer accepted at its expiry ended, timed from "
+                                "that month "
                                 "(sim.survival.post_support_spells); moving away censors",
     "post_support_survival_2y": "the same at 24 months",
     "local_jobs_poverty_end": "persons in local jobs living in poverty counties, last month",
@@ -77,7 +80,7 @@ SUMMARY_DOC = {
     "fiscal_cost_total": "public money spent over the run: packages and fund subsidies paid, "
                          "training, infrastructure, credit compensation (yuan); "
                          "= spending_packages + _training + _infrastructure + _credit",
-    "spending_packages": "package, taper and special-fund freight subsidies paid to firms "
+    "spending_packages": "package, retention and special-fund freight subsidies paid to firms "
                          "(yuan; the engine records them together)",
     "spending_training": "training bought (county budgets, the national programme and the fund)",
     "spending_infrastructure": "infrastructure spending (county budgets and the fund)",
@@ -187,7 +190,7 @@ def firms_end_frame(sim: Simulation, meta: dict) -> pd.DataFrame:
         "employees": f.employees[ids] * sim.world.persons_per_agent,
         "age_months": f.age_months[ids],
         "months_in_county": f.months_in_county[ids],
-        "subsidised": (f.subsidy_months_left[ids] > 0) | (f.taper_months_left[ids] > 0),
+        "subsidised": f.subsidy_months_left[ids] > 0,
         "entry_kind": [ENTRY_NAMES[k] for k in f.entry_kind[ids]],
         "parent": f.parent[ids],
     })
@@ -208,6 +211,39 @@ def industry_frame(sim: Simulation, meta: dict) -> pd.DataFrame:
     df["employees"] *= sim.world.persons_per_agent
     df["output_value"] *= sim.world.persons_per_agent
     return _with_meta(df.drop(columns="year_index"), meta)
+
+
+GOVERNMENT_MONEY = ("budget_transfer", "budget_tax", "budget_aid", "budget_fund",
+                    "budget_training_programme", "granted", "carried_in", "committed",
+                    "spent_packages", "spent_retention", "spent_training",
+                    "spent_infrastructure", "spent_fund_freight", "spent_credit", "spent_total",
+                    "saved", "carried", "returned")
+
+
+def government_frame(sim: Simulation, meta: dict) -> pd.DataFrame:
+    """One row per county-year of every poverty and central county government (MODEL.md
+    §11.1): budget by source, spending by use, carried and returned money (yuan), the
+    bundle chosen (shares of the discretionary budget, generosity), offers and the KPI
+    score. ``granted + carried_in = spent_total + carried + returned``."""
+    rows = sim.government_table()
+    c = sim.counties
+    frames = []
+    for row in rows:
+        active = np.flatnonzero(row["active"])
+        data = {"year": sim.cfg.run.start_year + int(row["year_index"]),
+                "county": active,
+                "region": [REGIONS[r] for r in c.region[active]],
+                "kind": [KINDS[k] for k in c.kind[active]],
+                "kpi": sim.cfg.policy.kpi}
+        for key, value in row.items():
+            if key in ("year_index", "active"):
+                continue
+            col = np.asarray(value)[active]
+            data[key] = col * sim.world.persons_per_agent if key in GOVERNMENT_MONEY else col
+        frames.append(pd.DataFrame(data))
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["year", "county", "region", "kind", "kpi"])
+    return _with_meta(df, meta)
 
 
 def _with_meta(df: pd.DataFrame, meta: dict) -> pd.DataFrame:
@@ -265,7 +301,10 @@ def _mean_outbound_wage(sim: Simulation) -> float:
 def _survival_summary(sim: Simulation, events: pd.DataFrame) -> dict:
     spells = poverty_spells(events, sim.counties.kind, sim.step_index)
     expiry = post_expiry_spells(spells)
-    support = post_support_spells(spells, int(sim.params.taper_months))
+    offers = sim.expiries_array()
+    offers = offers[offers[:, 3] == 1][:, :2]
+    extension = np.where(retained_spells(spells, offers), int(sim.params.retention_months), 0)
+    support = post_support_spells(spells, extension)
     return {
         "survival_3y": survival_at(spells.duration_months, spells.exited, 36),
         "survival_5y": survival_at(spells.duration_months, spells.exited, 60),
@@ -348,6 +387,7 @@ def write_run(sim: Simulation, out_dir: Path, config_yaml: str, figures: bool = 
     atomic_write_parquet(ev.drop(columns="event_code"), out_dir / "firm_events.parquet")
     atomic_write_parquet(firms_end_frame(sim, meta), out_dir / "firms_end.parquet")
     atomic_write_parquet(industry_frame(sim, meta), out_dir / "industry.parquet")
+    atomic_write_parquet(government_frame(sim, meta), out_dir / "government.parquet")
     summ = summary(sim, ts, ev)
     if figures:
         run_figures(ts, ev, sim, out_dir)

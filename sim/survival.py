@@ -117,17 +117,36 @@ def post_expiry_spells(spells: pd.DataFrame) -> pd.DataFrame:
     return s.assign(duration_months=s.duration_months - s.package_months)
 
 
-def post_support_spells(spells: pd.DataFrame, taper_months: int) -> pd.DataFrame:
+def retained_spells(spells: pd.DataFrame, offers: np.ndarray) -> np.ndarray:
+    """Which spells received a retention offer: an offer (firm, step) inside the spell.
+
+    Args:
+        offers: (step, firm id) of every retention offer made.
+    """
+    retained = np.zeros(len(spells), dtype=bool)
+    if len(offers) == 0 or len(spells) == 0:
+        return retained
+    by_firm: dict[int, list[int]] = {}
+    for step, firm in offers:
+        by_firm.setdefault(int(firm), []).append(int(step))
+    for k, (firm, start, duration) in enumerate(zip(spells.firm_id, spells.start_step,
+                                                    spells.duration_months, strict=True)):
+        retained[k] = any(start <= step < start + duration for step in by_firm.get(firm, ()))
+    return retained
+
+
+def post_support_spells(spells: pd.DataFrame, extension_months) -> pd.DataFrame:
     """Packaged spells still in the county when their support ended, timed from that month.
 
-    Support of a packaged spell ends ``package_months + taper_months`` after it began: the
-    package starts on arrival (``sim.engine.firms._start_packages``) and, where the policy
-    tapers (reform KPI), the taper follows the package's expiry. The end is the scheduled one:
-    a payment skipped for lack of budget or credibility does not move it, and the special
-    fund's freight subsidy (paid to every firm of a funded county) is not firm support.
-    Spells without a package are left out; so are spells that ended before support did.
+    Support of a packaged spell ends ``package_months + extension_months`` after it began: the
+    package starts on arrival (``sim.engine.firms._start_packages``) and a retention offer
+    accepted at its expiry extends it (``extension_months``: a number, or one per spell). The
+    end is the scheduled one: a payment skipped for lack of budget or credibility does not move
+    it, and the special fund's freight subsidy (paid to every firm of a funded county) is not
+    firm support. Spells without a package are left out; so are spells that ended before
+    support did.
     """
-    support = spells.package_months + np.where(spells.package_months > 0, taper_months, 0)
+    support = spells.package_months + np.where(spells.package_months > 0, extension_months, 0)
     s = spells.assign(support_months=support)
     s = s[(s.package_months > 0) & (s.duration_months >= s.support_months)]
     return s.assign(duration_months=s.duration_months - s.support_months)

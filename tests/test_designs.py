@@ -54,7 +54,7 @@ def test_lever_syntax():
 
 
 def test_sobol_indices_recover_a_known_function():
-    levers = {"policy.credibility": (0.0, 1.0), "policy.taper_share": (0.0, 1.0)}
+    levers = {"policy.credibility": (0.0, 1.0), "policy.retention_share": (0.0, 1.0)}
     design = make_design("sobol", levers, n=256, seeds=2)
     x = design.samples
     y = 4.0 * x[:, 0] + 1.0 * x[:, 1]  # variance shares 16/17 and 1/17, no interaction
@@ -65,7 +65,7 @@ def test_sobol_indices_recover_a_known_function():
     table = indices(design.to_json(), pd.DataFrame(rows), notes)
     jobs = table[table.output == "poverty_pop_local_jobs_end"].set_index("lever")
     assert jobs.loc["policy.credibility", "S1"] == pytest.approx(16 / 17, abs=0.05)
-    assert jobs.loc["policy.taper_share", "S1"] == pytest.approx(1 / 17, abs=0.05)
+    assert jobs.loc["policy.retention_share", "S1"] == pytest.approx(1 / 17, abs=0.05)
     assert jobs.loc["policy.credibility", "ST"] == pytest.approx(16 / 17, abs=0.05)
     assert table[table.output == "survival_5y"].S1.isna().all()
     assert any("survival_5y" in n for n in notes)

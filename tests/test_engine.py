@@ -133,7 +133,8 @@ def test_subsidised_exits_rise_after_the_package_ends():
     """Count KPI, 3-year packages: the exit hazard of packaged firms in poverty counties is
     higher in the two years after the package ends than in the two years before (cash
     reserves spread the cliff over the two following years; with the labour market of
-    MODEL.md §11.2 the first year alone no longer rises in every seed)."""
+    MODEL.md §11.2 and governments choosing package generosity the first year alone no
+    longer rises in every seed)."""
     windows = ((-24, -12), (-12, 0), (0, 12), (12, 24))
     for seed in (0, 1):
         before2, before1, after1, after2 = expiry_hazards(

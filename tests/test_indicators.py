@@ -31,7 +31,7 @@ from sim.results import (
     timeseries_frame,
     write_run,
 )
-from sim.survival import post_support_spells, survival_at
+from sim.survival import post_support_spells, retained_spells, survival_at
 from tests.conftest import make_config, run_sim
 
 TEACHING_8Y = ("world=teaching", "run.years=8", "run.seed=0", "policy=baseline")
@@ -89,7 +89,7 @@ def test_kaplan_meier_is_zero_when_every_spell_has_ended():
     assert math.isnan(survival_at([3, 5, 7], [True, True, False], 24))
 
 
-def test_post_support_spells_are_timed_from_the_end_of_package_and_taper():
+def test_post_support_spells_are_timed_from_the_end_of_package_and_retention():
     spells = pd.DataFrame({
         "firm_id": [1, 2, 3, 4],
         "start_step": [0, 0, 0, 0],
@@ -97,11 +97,17 @@ def test_post_support_spells_are_timed_from_the_end_of_package_and_taper():
         "exited": [True, True, False, True],
         "package_months": [36, 36, 36, 0],  # firm 4 had no package
     })
-    post = post_support_spells(spells, taper_months=24)
-    assert post.firm_id.tolist() == [1, 3]  # firm 2 exited during the taper
+    post = post_support_spells(spells, 24)
+    assert post.firm_id.tolist() == [1, 3]  # firm 2 exited during the retention offer
     assert post.duration_months.tolist() == [10, 40]
-    no_taper = post_support_spells(spells, taper_months=0)
+    no_taper = post_support_spells(spells, 0)
     assert no_taper.duration_months.tolist() == [34, 14, 64]
+    # Only the spell that got a retention offer (firm 1 at month 40) is extended.
+    offers = np.array([[40, 1], [90, 2]])  # firm 2's offer came after its spell ended
+    retained = retained_spells(spells, offers)
+    assert retained.tolist() == [True, False, False, False]
+    mixed = post_support_spells(spells, np.where(retained, 24, 0))
+    assert mixed.duration_months.tolist() == [10, 14, 64]
 
 
 # --- strict JSON and intervals -------------------------------------------------------------------

@@ -39,15 +39,16 @@ class FirmDecisions:
                               self.params)
 
     def _review(self, t: int) -> np.ndarray:
-        """Location reviews: yearly, and in the month a package expires (the 3-year cliff).
+        """Location reviews: yearly, and in the month a package expires (the 3-year cliff;
+        a retention offer made that month is part of what the firm weighs).
 
         Returns:
             The ids of firms that move this month.
         """
         f = self.firms
         n = self.n_firms
-        at_expiry = ((f.package_months[:n] > 0) & (f.subsidy_months_left[:n] == 0)
-                     & (f.months_in_county[:n] == f.package_months[:n]))
+        # The expiry month: the package has run out, or a retention offer extends it.
+        at_expiry = (f.package_months[:n] > 0) & (f.months_in_county[:n] == f.package_months[:n])
         yearly = (t % MONTHS_PER_YEAR == 0) & (f.months_in_county[:n] > 0)
         reviewing = f.alive[:n] & (yearly | at_expiry) & (f.parent[:n] < 0)
         ids = np.flatnonzero(reviewing)
@@ -106,20 +107,22 @@ class FirmDecisions:
 
     def _start_packages(self, ids: np.ndarray) -> None:
         """Firms arriving in a county get its package if it offers one (origin counties never
-        do), at the share the county grants their industry."""
+        do), at the share the county grants their industry (chain screening) times the
+        county's generosity this year. Arrivals are what the officials' KPIs count."""
         f = self.firms
         county = f.county[ids]
         offers = self.state.offers[county] & (self.counties.kind[county] != ORIGIN)
         months = self.params.package_months
         f.package_months[ids] = np.where(offers, months, 0)
         f.subsidy_months_left[ids] = np.where(offers, months, 0)
-        f.taper_months_left[ids] = 0
+        f.retained[ids] = False
         shares = np.empty(len(ids))
         K.package_shares(self.params, self.state.view(), county.astype(np.int64),
                          f.industry[ids].astype(np.int64), shares)
-        f.package_share[ids] = shares
+        f.package_share[ids] = shares * self.state.generosity[county]
         if months > 0:
             f.ever_subsidised[ids] |= offers
+        self._note_arrivals(ids, offers & (months > 0))
 
     def _plan(self, t: int, movers: np.ndarray) -> None:
         """Exits, orders, labor productivity and desired workers of every firm."""

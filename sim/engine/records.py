@@ -55,8 +55,7 @@ class Records:
         self.step_events.append((t, int(fid), event, int(f.county[fid]), int(from_county),
                                  int(f.industry[fid]), int(f.age_months[fid]),
                                  months, int(f.package_months[fid]),
-                                 bool(f.subsidy_months_left[fid] > 0
-                                      or f.taper_months_left[fid] > 0),
+                                 bool(f.subsidy_months_left[fid] > 0),
                                  int(reason), int(f.entry_kind[fid])))
 
     def _record(self, t: int) -> None:

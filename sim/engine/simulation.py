@@ -5,8 +5,8 @@ Order of a month (MODEL.md §4-6), as :meth:`Simulation.step` reads:
 1. the month's prices and shocks, and the eastern labour market for migrants (its job-finding
    rate and wage); in the first month of a year, ageing, government budgets,
    training and infrastructure, and satellite workshops;
-2. offers, expectations and the labour a newcomer could hire; location reviews of firms
-   (yearly, and when a package expires);
+2. offers, expectations and the labour a newcomer could hire; retention offers to firms
+   whose package expires; location reviews of firms (yearly, and when a package expires);
 3. firm plans: exits from last month's cash, orders, labor productivity, desired workers;
 4. workers: layoffs, the outbound market, learning, the expected-income choice, returnees;
 5. entry: births in origin counties, attracted entrants, returnee firms;
@@ -32,7 +32,7 @@ from sim.config import Config
 from sim.engine.entry import Entry
 from sim.engine.environment import Month, month_environment
 from sim.engine.firms import FirmDecisions
-from sim.engine.governments import Governments
+from sim.engine.governments import REPLAY_DIMENSIONS, Governments
 from sim.engine.labour import EAST_COLUMNS, LabourMarket
 from sim.engine.records import METRICS, Records, RunRecord
 from sim.params import make_params
@@ -48,6 +48,11 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
     Args:
         cfg: the validated configuration.
         world: an initial world; generated from ``cfg`` if omitted.
+        replay: ``(dimension, choices)``: impose one dimension of another run's recorded
+            government choices (``government_choices()`` of that run; dimensions in
+            ``sim.engine.governments.REPLAY_DIMENSIONS``: ``retention``, ``packages`` --
+            shares, generosity and chain screening -- or ``development``, training and
+            infrastructure) on this run's governments, for the decomposition.
 
     Attributes:
         counties, firms, workers: the state tables (``sim.state``); ``state``: the counties'
@@ -57,9 +62,19 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
         step_index, n_steps: months done and months in the run.
     """
 
-    def __init__(self, cfg: Config, world: World | None = None):
+    def __init__(self, cfg: Config, world: World | None = None,
+                 replay: tuple[str, np.ndarray] | None = None):
         self.cfg = cfg
         self.params = make_params(cfg)
+        self.replay = None
+        if replay is not None:
+            dimension, choices = replay
+            if dimension not in REPLAY_DIMENSIONS:
+                raise ValueError(f"replay dimension {dimension!r} is not one of "
+                                 f"{', '.join(REPLAY_DIMENSIONS)}")
+            self.replay = (dimension, np.asarray(choices, dtype=float))
+            if dimension == "packages":  # package terms and targeting (chain screening)
+                self.params = self.params._replace(chain_screening=True)
         self.world = world if world is not None else generate(cfg)
         w = self.world
         self.counties = w.counties
@@ -146,11 +161,14 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
         self._update_offers()
         self._expectations()
         self._update_labor_available()
+        self._retention_offers(t)
         movers = self._review(t)
+        self._retention_answers(movers)
         self._plan(t, movers)
         founders = self._workers_step(t)
         self._entry(t, founders)
         self._match(t)
+        self._tally_government()
         self._accounts(t)
         self._record(t)
         self.step_index += 1
