@@ -25,6 +25,7 @@ from sim.codes import (
     REGIONS,
 )
 from sim.engine import EVENT_COLUMNS, METRICS, MONEY_METRICS, PERSON_METRICS, Simulation
+from sim.engine.governments import SOURCES as BUDGET_SOURCES
 from sim.engine.labour import EAST_COLUMNS
 from sim.plots import run_figures
 from sim.rules import outbound_wage
@@ -91,6 +92,17 @@ SUMMARY_DOC = {
     "special_fund_allocated": "national special fund allocated to counties over the run (the "
                               "one payer the engine records separately; its uses are inside "
                               "the spending_* above)",
+    "budget_granted": "county governments' budgets granted over the run, all sources (yuan; "
+                      "government.parquet summed over county-years)",
+    "budget_from_transfer": "of it, the central transfer (yuan)",
+    "budget_from_tax": "of it, the counties' own tax on firm revenue (yuan)",
+    "budget_from_aid": "of it, east-west pairing aid (yuan)",
+    "budget_from_fund": "of it, the national special fund (yuan)",
+    "budget_from_training_programme": "of it, the national training programme (yuan)",
+    "budget_spent": "county governments' spending over the run, all uses (yuan)",
+    "budget_returned": "unspent money returned to the centre over the run (yuan; never counted "
+                       "as a saving of a policy)",
+    "budget_carried_end": "unspent money carried into the year after the run (yuan)",
     "cost_per_local_job_year": "spending_poverty / local_job_years_poverty_counties (yuan): "
                                "money and jobs of the same place (before issue 9 the "
                                "numerator also held central counties' spending)",
@@ -274,6 +286,21 @@ def spending_by_use(ts: pd.DataFrame, fund_credit: float) -> pd.DataFrame:
     return uses.assign(total=uses.sum(axis=1))
 
 
+def budget_summary(government: pd.DataFrame) -> dict:
+    """County governments' money over the run (MODEL.md §11.1): granted by source, spent,
+    returned, and carried past the end, from the government table (yuan)."""
+    if government.empty:
+        return dict.fromkeys(("budget_granted", *(f"budget_from_{k}" for k in BUDGET_SOURCES),
+                              "budget_spent", "budget_returned", "budget_carried_end"), 0.0)
+    last_year = government[government.year == government.year.max()]
+    return {"budget_granted": float(government.granted.sum()),
+            **{f"budget_from_{k}": float(government[f"budget_{k}"].sum())
+               for k in BUDGET_SOURCES},
+            "budget_spent": float(government.spent_total.sum()),
+            "budget_returned": float(government.returned.sum()),
+            "budget_carried_end": float(last_year.carried.sum())}
+
+
 def spending_summary(ts: pd.DataFrame, fund_credit: float) -> dict:
     """Spending over the run by use, by place (county kind) and the special fund's share."""
     uses = spending_by_use(ts, fund_credit)
@@ -344,6 +371,7 @@ def summary(sim: Simulation, ts: pd.DataFrame, events: pd.DataFrame,
                                      / inland_local) if inland_local > 0 else float("nan"),
         "mean_wage_outbound_end": _mean_outbound_wage(sim),
         **spending,
+        **budget_summary(government_frame(sim, {})),
         "cost_per_local_job_year": (spending["spending_poverty"] / county_job_years
                                     if county_job_years > 0 else float("nan")),
         "output_poverty_total": float(pov_ts.output_value.sum()),

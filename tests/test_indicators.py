@@ -216,3 +216,15 @@ def test_marginal_cost_rows_pair_arms_with_the_baseline_by_seed():
     assert rows["spender"]["metric"] == MARGINAL_COST
     assert math.isnan(rows["spender"]["mean"])  # 0.5 fewer job-years on average
     assert rows["adder"]["mean"] == pytest.approx(35.0 / 3.5)
+
+
+def test_summary_accounts_for_every_yuan_of_the_county_budgets():
+    sim = run_sim("world=teaching", "run.years=4", "policy=kpi_reform")
+    s = summary(sim, timeseries_frame(sim, {}), events_frame(sim, {}))
+    sources = sum(s[f"budget_from_{k}"] for k in ("transfer", "tax", "aid", "fund",
+                                                  "training_programme"))
+    assert s["budget_granted"] == pytest.approx(sources)
+    # Granted = spent + returned to the centre + carried past the end: nothing unaccounted.
+    assert s["budget_granted"] == pytest.approx(
+        s["budget_spent"] + s["budget_returned"] + s["budget_carried_end"])
+    assert s["budget_spent"] > 0 and s["budget_returned"] >= 0
