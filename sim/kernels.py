@@ -51,6 +51,7 @@ from sim.codes import (
     R_PARENT,
 )
 from sim.rules import (
+    employment_chance,
     entrant_skill,
     founding_probability,
     labor_productivity,
@@ -412,6 +413,17 @@ def match_local(workers, firms, counties, state, seed, step):
             workers.status[w] = LOCAL
             workers.seeking[w] = False
             state.hires[c] += 1
+
+
+@njit(cache=True)
+def local_employment(state):
+    """Each county's chance of holding a local job (``sim.rules.employment_chance``), from
+    this month's head counts after matching (those hired this month are employed, no longer
+    seekers), the seekers left and the expected job-finding rate."""
+    for c in range(state.local_employment.size):
+        state.local_employment[c] = employment_chance(
+            float(state.status_counts[c, LOCAL]), float(state.seekers[c] - state.hires[c]),
+            state.local_finding[c])
 
 
 @njit(cache=True)

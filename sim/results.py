@@ -286,19 +286,21 @@ def spending_by_use(ts: pd.DataFrame, fund_credit: float) -> pd.DataFrame:
     return uses.assign(total=uses.sum(axis=1))
 
 
-def budget_summary(government: pd.DataFrame) -> dict:
+def budget_summary(sim: Simulation) -> dict:
     """County governments' money over the run (MODEL.md §11.1): granted by source, spent,
-    returned, and carried past the end, from the government table (yuan)."""
-    if government.empty:
-        return dict.fromkeys(("budget_granted", *(f"budget_from_{k}" for k in BUDGET_SOURCES),
-                              "budget_spent", "budget_returned", "budget_carried_end"), 0.0)
-    last_year = government[government.year == government.year.max()]
-    return {"budget_granted": float(government.granted.sum()),
-            **{f"budget_from_{k}": float(government[f"budget_{k}"].sum())
-               for k in BUDGET_SOURCES},
-            "budget_spent": float(government.spent_total.sum()),
-            "budget_returned": float(government.returned.sum()),
-            "budget_carried_end": float(last_year.carried.sum())}
+    returned, and carried past the end (yuan), summed straight from the government table's
+    rows (the active counties of each year, as in ``government_frame``)."""
+    rows = sim.government_table()
+    ppa = sim.world.persons_per_agent
+
+    def total(key: str, selected=rows) -> float:
+        return ppa * float(sum(np.asarray(r[key])[r["active"]].sum() for r in selected))
+
+    return {"budget_granted": total("granted"),
+            **{f"budget_from_{k}": total(f"budget_{k}") for k in BUDGET_SOURCES},
+            "budget_spent": total("spent_total"),
+            "budget_returned": total("returned"),
+            "budget_carried_end": total("carried", rows[-1:])}
 
 
 def spending_summary(ts: pd.DataFrame, fund_credit: float) -> dict:
@@ -371,7 +373,7 @@ def summary(sim: Simulation, ts: pd.DataFrame, events: pd.DataFrame,
                                      / inland_local) if inland_local > 0 else float("nan"),
         "mean_wage_outbound_end": _mean_outbound_wage(sim),
         **spending,
-        **budget_summary(government_frame(sim, {})),
+        **budget_summary(sim),
         "cost_per_local_job_year": (spending["spending_poverty"] / county_job_years
                                     if county_job_years > 0 else float("nan")),
         "output_poverty_total": float(pov_ts.output_value.sum()),

@@ -70,14 +70,9 @@ class LabourMarket:
         s.local_finding[:] = (1 - a) * s.local_finding + a * rate
 
     def _update_local_employment(self) -> None:
-        """Each county's chance of holding a local job, from this month's head counts after
-        matching (those hired this month are employed, no longer seekers), the seekers left
-        and the expected job-finding rate (valued next month by every worker)."""
-        s = self.state
-        for c in range(self.counties.n):
-            s.local_employment[c] = employment_chance(
-                float(s.status_counts[c, LOCAL]), float(s.seekers[c] - s.hires[c]),
-                s.local_finding[c])
+        """Each county's chance of holding a local job after this month's matching (valued
+        next month by every worker); shared by both engines."""
+        K.local_employment(self.state.view())
 
     def _count_employees(self) -> None:
         K.count_employees(self.workers.view(), self.firms.view(self.n_firms))
