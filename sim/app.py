@@ -5,8 +5,10 @@ http://localhost:8765. The sidebar holds the levers -- KPI regime, package lengt
 fund and its allocation, training budget, credibility, shock and seed -- which take effect on
 **Reset**, and the Step / play / Reset buttons. The page shows a schematic map of the counties
 from west to east, the workers of inland counties (local jobs, outbound, home), firms by
-region and the Kaplan-Meier survival of transferred firms. Nothing is fetched from the
-network: the map is drawn from the counties' region and distance alone.
+region, the Kaplan-Meier survival of transferred firms and what poverty-county governments
+spent their money on (packages, retention at expiry, training, infrastructure, returned).
+Nothing is fetched from the network: the map is drawn from the counties' region and distance
+alone.
 
 Each browser session gets its own model.
 """
@@ -187,6 +189,31 @@ def survival_figure(model: TransferModel) -> Figure:
     return fig
 
 
+SPENDING_USES = {"spent_packages": "packages", "spent_retention": "retention at expiry",
+                 "spent_training": "training", "spent_infrastructure": "infrastructure",
+                 "returned": "returned unspent"}
+
+
+def governments_figure(model: TransferModel) -> Figure:
+    """What poverty-county governments did with their money, year by year (million yuan)."""
+    table = model.government_frame()
+    table = table[table.kind == KINDS[POVERTY]]
+    fig = Figure(figsize=(6.4, 3.4), dpi=DPI)
+    fig.subplots_adjust(left=0.11, right=0.97, bottom=0.15, top=0.9)
+    ax = fig.subplots()
+    if len(table):
+        by_year = table.groupby("year")[list(SPENDING_USES)].sum() / 1e6
+        bottom = np.zeros(len(by_year))
+        for column, label in SPENDING_USES.items():
+            ax.bar(by_year.index, by_year[column], bottom=bottom, label=label, width=0.8)
+            bottom += by_year[column].to_numpy()
+        ax.legend(fontsize=7, loc="upper left")
+    ax.set(xlabel="year", ylabel="million yuan", xlim=_run_years(model),
+           title=f"Poverty-county governments' money (KPI {model.cfg.policy.kpi})")
+    _year_axis(ax)
+    return fig
+
+
 def _figure(fig: Figure, css_class: str):
     return solara.Column(classes=[css_class],
                          children=[solara.FigureMatplotlib(fig, format="png")])
@@ -216,7 +243,11 @@ def SurvivalPlot(model):  # noqa: N802
     return _figure(survival_figure(model), "tsim-survival")
 
 
-COMPONENTS = [CountyMap, WorkersPlot, FirmsPlot, SurvivalPlot]
+def GovernmentsPlot(model):  # noqa: N802
+    return _figure(governments_figure(model), "tsim-governments")
+
+
+COMPONENTS = [CountyMap, WorkersPlot, FirmsPlot, SurvivalPlot, GovernmentsPlot]
 
 
 @solara.component

@@ -50,6 +50,7 @@ from sim.codes import (
 from sim.config import Config, compose, validate
 from sim.engine import Simulation
 from sim.reference import ReferenceSimulation
+from sim.results import government_frame
 from sim.survival import kaplan_meier, poverty_spells
 
 mesa = import_mesa()
@@ -239,6 +240,12 @@ class TransferModel(mesa.Model):
             "firms": firms,
             "offers_package": sim.state.offers.astype(bool),
         })
+
+    def government_frame(self) -> pd.DataFrame:
+        """The county governments' table so far (MODEL.md §11.1): one row per county and
+        year (the year under way included) with budget by source, spending by use, carried
+        and returned money in yuan, the bundle chosen, offers and the KPI score."""
+        return government_frame(self.sim, {})
 
     def survival(self) -> SurvivalCurve:
         """Kaplan-Meier survival of transferred firms: spells of firms in poverty counties

@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
-FIGURES = ("tsim-map", "tsim-workers", "tsim-firms", "tsim-survival")
+FIGURES = ("tsim-map", "tsim-workers", "tsim-firms", "tsim-survival", "tsim-governments")
 TIMEOUT_MS = 60_000
 
 if not CHROMIUM:

@@ -63,6 +63,22 @@ def test_both_engines_give_the_same_model_data():
     pd.testing.assert_frame_equal(fast, ref, check_exact=False, rtol=1e-9)
 
 
+def test_government_frame_accounts_for_every_yuan_with_either_engine():
+    frames = {}
+    for engine in ("numba", "reference"):
+        model = TransferModel(world="teaching", policy="kpi_reform", engine=engine, seed=4,
+                              years=2)
+        _run(model, 18)  # one closed year and the year under way
+        frames[engine] = model.government_frame()
+    table = frames["numba"]
+    pd.testing.assert_frame_equal(table, frames["reference"])
+    assert sorted(table.year.unique()) == [2017, 2018]
+    assert set(table.kind) <= {"central", "poverty"}
+    inflow = table.granted + table.carried_in
+    outflow = table.spent_total + table.carried + table.returned
+    assert np.allclose(inflow, outflow) and table.spent_total.sum() > 0
+
+
 def test_seed_reaches_dynamics_and_mesa_rng():
     a = TransferModel(world="teaching", seed=7, years=1)
     b = TransferModel(world="teaching", seed=7, years=1)
