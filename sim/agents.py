@@ -31,6 +31,7 @@ from sim.codes import (
     ORIGIN,
     OUTBOUND,
     OUTBOUND_SEEKING,
+    P_CARE_ACCESS,
     P_CHOICE,
     P_CREDIBILITY,
     P_DEMOGRAPHY,
@@ -59,8 +60,10 @@ from sim.rules import (
     logistics_cost,
     logit_pick,
     normal,
+    outbound_job_industry,
     outbound_wage,
     uniform,
+    within_reach,
     worker_wage,
 )
 from sim.state import COUNTY_FIELDS, COUNTY_STATE_FIELDS, FIRM_FIELDS, WORKER_FIELDS
@@ -177,7 +180,8 @@ class Worker(_View):
             self.experience_months += 1
             self.skill += p.learning_outbound * (1.0 - self.skill)
             if (sim.counties.kind[c] != ORIGIN
-                    and self.experience_months >= p.returnee_min_experience):
+                    and self.experience_months >= p.returnee_min_experience
+                    and sim.ind.firm_based[self.outbound_industry] > 0):
                 if uniform(seed, t, w, P_RETURNEE) < self.founding_probability():
                     return HOME, False, True
         elif status == OUTBOUND_SEEKING:
@@ -185,7 +189,11 @@ class Worker(_View):
                 status = OUTBOUND
                 if (self.experience_months == 0
                         or uniform(seed, t, w, P_OUT_INDUSTRY) < p.outbound_industry_switch):
-                    k = int(uniform(seed, t, w, P_OUT_INDUSTRY + 100) * sim.n_ind)
+                    k = outbound_job_industry(p, sim.ind.development_type,
+                                              sim.ind.outbound_trade,
+                                              sim.state.industry_employment[c], self.female,
+                                              uniform(seed, t, w, P_OUT_INDUSTRY + 200),
+                                              uniform(seed, t, w, P_OUT_INDUSTRY + 100))
                     if k != self.outbound_industry:
                         self.experience_months = 0
                     self.outbound_industry = k
@@ -225,7 +233,9 @@ class Worker(_View):
             outbound = -1e18  # already in the east: no outbound option
         else:
             away = status == OUTBOUND or status == OUTBOUND_SEEKING
-            outbound = (outbound_wage(p, month.wage_east, skill, self.experience_months)
+            premium = sim.ind.outbound_wage_premium[self.outbound_industry]
+            outbound = (outbound_wage(p, month.wage_east * (1.0 + premium), skill,
+                                      self.experience_months)
                         * month.outbound_employment - month.living_cost
                         - (0.0 if away else p.migration_cost)
                         - p.care_cost * self.care
@@ -345,7 +355,6 @@ class Firm(_View):
         others draw their own around their capacity."""
         sim = self.sim
         month = sim.month
-        region = sim.counties.region
         i = self.industry
         parent = self.parent
         if parent >= 0:
@@ -353,16 +362,16 @@ class Firm(_View):
             if not firms.alive[parent]:
                 return 0.0
             # ...adjusted for shocks specific to the workshop's region (e.g. sanctions).
-            parent_demand = month.demand[region[firms.county[parent]], i]
+            parent_demand = month.demand[firms.county[parent], i]
             if parent_demand <= 0.0:
                 return 0.0
             return (firms.orders[parent] * self.capacity / firms.capacity[parent]
-                    * month.demand[region[self.county], i] / parent_demand)
+                    * month.demand[self.county, i] / parent_demand)
         noise_sd = sim.params.order_noise
         noise = math.exp(noise_sd * normal(sim.seed, t, self.index, P_ORDERS)
                          - 0.5 * noise_sd * noise_sd)
         return (self.capacity * month.reference_productivity[i]
-                * month.demand[region[self.county], i] * noise)
+                * month.demand[self.county, i] * noise)
 
     def settle_accounts(self, t: int) -> None:
         """The month's revenue, costs and subsidy; cash, investment, the exit clock, ageing."""
@@ -379,7 +388,8 @@ class Firm(_View):
         revenue = min(self.orders, self.employees * self.labor_productivity)
         logistics = logistics_cost(p, revenue, ind.input_share_east[i], ind.output_share_east[i],
                                    sim.counties.distance_km[c], sim.state.infrastructure[c],
-                                   sim.state.chain_present[c, i], month.logistics)
+                                   sim.state.chain_present[c, i], sim.counties.hub_access[c],
+                                   month.logistics)
         rent = month.rent[c] * capacity
         materials = ind.materials_share[i]
         costs = (revenue * materials + self.wage_bill + rent
@@ -570,13 +580,14 @@ class CountyGovernment(_View):
                                     skill, infra, state.industry_employment[c, i],
                                     ind.agglomeration_elasticity[i], state.chain_present[c, i],
                                     ind.resource_affinity[i], state.local_resource[c, i])
-            revenue = month.reference_productivity[i] * month.demand[self.region, i]
+            revenue = month.reference_productivity[i] * month.demand[c, i]
             workers_needed = revenue / lp
             state.workers_per_capacity[c, i] = workers_needed
             state.labor_cost_per_capacity[c, i] = workers_needed * wage
             logistics = logistics_cost(p, revenue, ind.input_share_east[i],
                                        ind.output_share_east[i], self.distance_km, infra,
-                                       state.chain_present[c, i], month.logistics)
+                                       state.chain_present[c, i], self.hub_access,
+                                       month.logistics)
             state.profit_per_capacity[c, i] = (revenue * (1.0 - ind.materials_share[i])
                                                - workers_needed * wage - logistics - rent
                                                - month.capital_per_worker[i])
@@ -584,10 +595,14 @@ class CountyGovernment(_View):
             package = (p.rent_waiver * rent + p.wage_subsidy * workers_needed
                        + p.freight_subsidy * logistics)
             state.package_terms_per_capacity[c, i] = package
-            # Reform KPI: entrants without a local chain match get a smaller package; every
-            # package is at the generosity the government chose this year.
-            matched = state.chain_present[c, i] > 0 or state.industry_employment[c, i] > 0
-            share = p.unmatched_package_share if p.chain_screening and not matched else 1.0
+            # No package for an industry the county does not target; under the reform KPI
+            # entrants without a local chain match get a smaller one; every package is at
+            # the generosity the government chose this year.
+            if state.targeted[c, i] <= 0.0:
+                share = 0.0
+            else:
+                matched = state.chain_present[c, i] > 0 or state.industry_employment[c, i] > 0
+                share = p.unmatched_package_share if p.chain_screening and not matched else 1.0
             state.package_per_capacity[c, i] = package * share * state.generosity[c]
 
     def match_job_seekers(self, t: int, openings: list[int], vacancies: dict[int, int]) -> None:
@@ -622,6 +637,12 @@ class CountyGovernment(_View):
                 if target < acc:
                     chosen = f
                     break
+            firms = sim.firms
+            care_friendly = bool(firms.parent[chosen] >= 0
+                                 or sim.ind.care_friendly[firms.industry[chosen]] > 0)
+            if not within_reach(sim.params, worker.care, care_friendly,
+                                uniform(sim.seed, t, worker.index, P_CARE_ACCESS)):
+                continue
             vacancies[chosen] -= 1
             open_total -= 1
             sim.firms.employees[chosen] += 1

@@ -42,6 +42,39 @@ class Kind(_Code):
     POVERTY = 2
 
 
+class DevelopmentType(_Code):
+    """The paper's six development types (六大类型, MODEL.md §12.1): what an industry is."""
+
+    MANUFACTURING = 0     # transferred manufacturing under east-west cooperation
+    AGRO_PROCESSING = 1   # agricultural products processing with e-commerce (三产融合)
+    WELLNESS = 2          # leisure and wellness services for city people (度假康养)
+    HANDICRAFT = 3        # ethnic handicrafts (民族手工艺)
+    CATERING = 4          # specialty catering chains: a county central kitchen (特色餐饮)
+    DOMESTIC_SERVICE = 5  # branded domestic-service labour export (家政服务)
+
+
+class Market(_Code):
+    """Where an industry's demand comes from, which decides how a county's place and zones
+    change its orders (MODEL.md §12.1; ``sim.development.market_access``)."""
+
+    SHIPPED = 0      # goods shipped to the east or abroad: place matters through logistics
+    VISITORS = 1     # services consumed on site: visitors from cities (nearness, ecology)
+    ETHNIC = 2       # goods whose brand is the place's culture (ethnic areas)
+    CITY_STORES = 3  # supplies the county's own stores in cities (outbound natives)
+    OUTBOUND = 4     # no local firm: jobs are outbound (labour export)
+
+
+class Zone(_Code):
+    """The paper's five kinds of zones (五大类集聚区, MODEL.md §12.2); a county may be in
+    several. Each is a flag column of the county table of the same name."""
+
+    SERVICE_HUB = 0          # central-city service hubs (成渝, 西咸)
+    TRANSFER_RECEIVING = 1   # populous transfer-receiving counties
+    REVOLUTIONARY_BASE = 2   # old revolutionary base areas (红色 + 绿色)
+    ETHNIC = 3               # ethnic areas
+    BORDER = 4               # border areas
+
+
 class Status(_Code):
     """Where a worker is (MODEL.md §6)."""
 
@@ -59,6 +92,7 @@ class EntryKind(_Code):
     ATTRACTED = 2
     RETURNEE = 3
     SATELLITE = 4
+    LOCAL_BIRTH = 5  # a local entrepreneur in an inland county
 
 
 class Event(_Code):
@@ -110,6 +144,8 @@ class Draw(_Code):
     NEWBORN = 17
     PARTNER = 18
     GOVERNMENT = 19
+    CARE_ACCESS = 20
+    LOCAL_BIRTH = 21
 
 
 REGIONS = Region.labels()
@@ -118,19 +154,26 @@ STATUS_NAMES = Status.labels()
 ENTRY_NAMES = EntryKind.labels()
 EVENT_NAMES = Event.labels()
 REASON_NAMES = tuple(reason.label for reason in Reason)
+DEVELOPMENT_TYPES = DevelopmentType.labels()
+MARKETS = Market.labels()
+ZONES = Zone.labels()
 
 # Plain ints for the numba kernels (and for array comparisons in numpy glue).
 EAST, WEST = int(Region.EAST), int(Region.WEST)
 ORIGIN, CENTRAL, POVERTY = int(Kind.ORIGIN), int(Kind.CENTRAL), int(Kind.POVERTY)
 HOME, LOCAL, OUTBOUND, OUTBOUND_SEEKING = (int(s) for s in Status)
 N_STATUSES = len(Status)
-ENTRY_INITIAL, ENTRY_BIRTH, ENTRY_ATTRACTED, ENTRY_RETURNEE, ENTRY_SATELLITE = (
-    int(e) for e in EntryKind)
+(ENTRY_INITIAL, ENTRY_BIRTH, ENTRY_ATTRACTED, ENTRY_RETURNEE, ENTRY_SATELLITE,
+ ENTRY_LOCAL_BIRTH) = (int(e) for e in EntryKind)
+MANUFACTURING, CATERING, DOMESTIC_SERVICE = (
+    int(DevelopmentType.MANUFACTURING), int(DevelopmentType.CATERING),
+    int(DevelopmentType.DOMESTIC_SERVICE))
 EV_ENTER, EV_RELOCATE, EV_EXIT = (int(e) for e in Event)
 R_NONE, R_CASH, R_HAZARD, R_PARENT, R_REVIEW, R_EXPIRY = (int(r) for r in Reason)
 (P_LAYOFF, P_SEPARATION, P_OUT_FIND, P_OUT_INDUSTRY, P_SEARCH, P_CHOICE, P_MATCH, P_MATCH_FIRM,
  P_CREDIBILITY, P_HAZARD, P_ORDERS, P_RETURNEE, P_CANDIDATE, P_LOCATION, P_TRAINING,
- P_DEMOGRAPHY, P_NEWBORN, P_PARTNER, P_GOVERNMENT) = (int(d) for d in Draw)
+ P_DEMOGRAPHY, P_NEWBORN, P_PARTNER, P_GOVERNMENT, P_CARE_ACCESS, P_LOCAL_BIRTH) = (
+    int(d) for d in Draw)
 
 # Time: one step is one month (the option of other step lengths was removed: the monthly
 # rates of the model are not rescaled). Durations in years become steps only through this.

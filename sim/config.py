@@ -26,14 +26,19 @@ INDUSTRIES = (
     "bags_shoes_hats_socks",
     "food_processing",
 )
-# Industries outside the six of MODEL.md that a case world may add (Zheng'an guitars).
+# The other five development types of MODEL.md §12.1 (present in every preset world).
+DEVELOPMENT_INDUSTRIES = ("agro_ecommerce", "wellness_tourism", "ethnic_handicrafts",
+                          "catering_kitchen", "domestic_service")
+# Industries that only a case world adds (Zheng'an guitars).
 EXTRA_INDUSTRIES = ("musical_instruments",)
-ALL_INDUSTRIES = INDUSTRIES + EXTRA_INDUSTRIES
+ALL_INDUSTRIES = INDUSTRIES + DEVELOPMENT_INDUSTRIES + EXTRA_INDUSTRIES
 EXPORT_INDUSTRIES = ("textile_apparel", "electronics_assembly", "plush_toys", "hair_products",
                      "bags_shoes_hats_socks", "musical_instruments")
 ENGINES = ("numba", "reference")
 KPI_REGIMES = ("count", "reform")
 FUND_ALLOCATIONS = ("core", "even", "need")
+SELECTIONS = ("none", "rule", "simulated")
+PACKAGE_COUNTIES = ("all", "core")
 
 
 class ConfigError(ValueError):
@@ -72,6 +77,29 @@ class WorldConfig:
                                       doc="share of non-poor inland counties in the west")
     border_share: float = param(0.1, "share", 0, 1, doc="poverty counties on a border")
     ethnic_share: float = param(0.3, "share", 0, 1, doc="poverty counties in ethnic areas")
+    # The other zones of MODEL.md §12.2 (stylised shares of the national shape).
+    hub_share: float = param(0.05, "share", 0, 1, source=STYLISED,
+                             doc="central (non-poor inland) counties that are central-city "
+                                 "service hubs (成渝, 西咸, ...)")
+    transfer_receiving_share: float = param(0.15, "share", 0, 1, source=STYLISED,
+                                            doc="inland counties that are populous transfer-"
+                                                "receiving counties")
+    transfer_receiving_population_boost: float = param(2.0, "relative", 1, 20, source=STYLISED,
+                                                       doc="population multiplier of a "
+                                                           "transfer-receiving county")
+    revolutionary_base_share: float = param(0.2, "share", 0, 1, source=STYLISED,
+                                            doc="poverty counties in old revolutionary base "
+                                                "areas")
+    distance_city_km: float = param(180.0, "km", 0, 10_000, source=STYLISED,
+                                    doc="mean distance of an inland county to the nearest "
+                                        "large city (hubs are cities: 20 km)")
+    ecological_assets_mean: float = param(0.4, "[0,1]", 0.01, 0.99, source=STYLISED,
+                                          doc="mean ecological assets of an inland county "
+                                              "(beta-distributed)")
+    zone_resource_boost: float = param(1.0, "relative", 0, 20, source=STYLISED,
+                                       doc="extra chance of a local raw material for "
+                                           "agricultural processing in revolutionary base and "
+                                           "ethnic areas (green agriculture, specialty foods)")
     worker_agents: int = param(300_000, "agents", 10, 200_000_000, doc="worker agents")
     persons_per_agent: float = param(20.0, "persons/agent", 1e-3, 1e9,
                                      doc="persons one worker agent stands for")
@@ -82,7 +110,7 @@ class WorldConfig:
     resettlement_population_boost: float = param(1.5, "relative", 1, 10,
                                                  doc="population multiplier at resettlement sites")
     industries: list[str] = param(None, choices=ALL_INDUSTRIES,
-                                  factory=lambda: list(INDUSTRIES),
+                                  factory=lambda: list(INDUSTRIES + DEVELOPMENT_INDUSTRIES),
                                   doc="industries present in the world")
     # Wages and prices at the 2024 calibration year, back-cast with wage_growth.
     wage_east: float = param(5368.0, "yuan/month", 0, 1e6, source=NBS_2024 + ", east")
@@ -227,6 +255,24 @@ class PolicyConfig:
                                source="east-west fiscal aid; Changzhou->Ankang 2.011 bn "
                                       "2017-2022 (the paper)",
                                doc="national east-west pairing aid (real, national scale)")
+    # The development strategy (MODEL.md §12): select, concentrate, build nodes.
+    selection: str = param("none", choices=SELECTIONS,
+                           doc="which industries a county's packages go to: none (all), rule "
+                               "(the paper's rule of thumb), simulated (experiments.select's "
+                               "ranking for the county's kind, policy.selection_table)")
+    selection_top: int = param(3, "industries", 1, 100,
+                               doc="industries a county targets under a selection")
+    selection_table: str = param("", doc="selection.csv written by experiments.select "
+                                         "(policy.selection=simulated)")
+    package_counties: str = param("all", choices=PACKAGE_COUNTIES,
+                                  doc="counties whose governments may offer packages: all, or "
+                                      "core (创核: key-assistance counties and resettlement "
+                                      "sites; central counties keep theirs)")
+    node_workshop_rate: float = param(0.0, "1/year per inland headquarters", 0, 10,
+                                      source=STYLISED,
+                                      doc="nodes (建节): chance a year that a headquarters in a "
+                                          "county seat or hub opens a township workshop (0: "
+                                          "only eastern headquarters do)")
     # County governments as agents (MODEL.md §11.1): officials, terms, beliefs and choices.
     official_term: int = param(5, "years", 1, 20, source="a county Party secretary's term is "
                                "5 years (staggered across counties)",
@@ -294,6 +340,12 @@ class ShockConfig:
     downturn_start: float = param(2024.0, "year", 1900, 2200)
     downturn_years: float = param(0.0, "years", 0, 100)
     downturn_size: float = param(0.1, "share of orders lost", 0, 1)
+    border_closure_start: float = param(2020.0, "year", 1900, 2200,
+                                        source="land ports with neighbours closed 2020-2022")
+    border_closure_years: float = param(0.0, "years", 0, 100)
+    border_closure_size: float = param(0.5, "share of orders lost", 0, 1,
+                                       doc="border counties' orders lost, times the "
+                                           "industry's export exposure")
 
 
 @dataclass
@@ -439,6 +491,39 @@ class ModelConfig:
                                            doc="chance a headquarters with pairing partners "
                                                "looks there rather than at a resettlement "
                                                "site")
+    # The development strategy (MODEL.md §12): zones, development types and nodes.
+    care_town_access: float = param(0.5, "probability", 0, 1, source=STYLISED,
+                                    doc="chance a care-bound worker can take a job in the "
+                                        "county seat; township workshops and care-friendly "
+                                        "trades (handicrafts) are always within reach")
+    local_birth_rate: float = param(0.02, "firms/1000 persons-year", 0, 100, source=STYLISED,
+                                    doc="local entrepreneurs trying a firm in an inland "
+                                        "county (they found it if its expected profit with "
+                                        "the package offered is positive)")
+    hub_reach_km: float = param(150.0, "km", 1, 10_000, source=STYLISED,
+                                doc="distance over which a service hub's nearness decays "
+                                    "(hub_access = exp(-distance_city_km / reach))")
+    hub_logistics_discount: float = param(0.3, "share", 0, 1, source=STYLISED,
+                                          doc="freight cost saved next to a service hub "
+                                              "(times hub_access)")
+    visitor_reach_km: float = param(300.0, "km", 1, 10_000, source=STYLISED,
+                                    doc="distance over which city visitors' demand decays")
+    red_tourism_bonus: float = param(0.3, "share", 0, 10, source=STYLISED,
+                                     doc="extra visitor demand in old revolutionary base areas")
+    non_ethnic_craft_access: float = param(0.3, "multiplier", 0, 1, source=STYLISED,
+                                           doc="orders of ethnic handicrafts made outside "
+                                               "ethnic areas (no brand of origin)")
+    border_export_access: float = param(0.3, "share", 0, 10, source=STYLISED,
+                                        doc="extra orders of a border county's exporters "
+                                            "(times export exposure): trade with neighbours")
+    hometown_store_share: float = param(0.3, "probability", 0, 1, source=STYLISED,
+                                        doc="chance an outbound job found by a native of a "
+                                            "county with a catering central kitchen is in its "
+                                            "chain's city stores")
+    domestic_service_female_weight: float = param(2.0, "relative", 0, 100, source=STYLISED,
+                                                  doc="weight of domestic-service jobs in a "
+                                                      "woman's outbound job draw (men: 0.2 "
+                                                      "of it); 1 = as any trade")
 
 
 @dataclass
@@ -552,6 +637,17 @@ def validate(cfg: Config) -> Config:
         if getattr(w, name) > wage:
             raise ConfigError(f"world.{name} = {getattr(w, name)} must be in "
                               f"[0, world.wage_{region} = {wage}] (yuan/month)")
+    p = cfg.policy
+    if p.selection == "simulated" and not (p.selection_table
+                                           and Path(p.selection_table).is_file()):
+        raise ConfigError(f"policy.selection_table = {p.selection_table!r} must be an "
+                          "existing selection.csv (from python -m experiments.select) when "
+                          "policy.selection = simulated")
+    manufacturing = [name for name in w.industries if name in INDUSTRIES + EXTRA_INDUSTRIES]
+    if not manufacturing:
+        raise ConfigError("world.industries must include at least one manufacturing industry "
+                          f"({', '.join(INDUSTRIES + EXTRA_INDUSTRIES)}): firms transfer from "
+                          "the east in those")
     m = cfg.model
     if m.skill_floor > m.skill_ceiling:
         raise ConfigError(f"model.skill_floor = {m.skill_floor} must be in "

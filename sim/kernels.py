@@ -30,6 +30,7 @@ from sim.codes import (
     ORIGIN,
     OUTBOUND,
     OUTBOUND_SEEKING,
+    P_CARE_ACCESS,
     P_CHOICE,
     P_CREDIBILITY,
     P_DEMOGRAPHY,
@@ -58,8 +59,10 @@ from sim.rules import (
     logistics_cost,
     logit_pick,
     normal,
+    outbound_job_industry,
     outbound_wage,
     uniform,
+    within_reach,
     worker_wage,
 )
 
@@ -70,10 +73,13 @@ OPTION_LOCAL, OPTION_OUTBOUND, OPTION_HOME = 0, 1, 2
 # --- county-level expectations ------------------------------------------------------------
 
 @njit(cache=True)
-def package_share(params, chain_present, industry_employment):
+def package_share(params, chain_present, industry_employment, targeted):
     """Share of the full package an entrant gets in a county where its industry has
-    ``chain_present`` partners and ``industry_employment``: under the reform KPI, entrants
-    without a local chain match get ``unmatched_package_share``."""
+    ``chain_present`` partners and ``industry_employment``: none for an industry the county
+    does not target (``policy.selection``); under the reform KPI, entrants without a local
+    chain match get ``unmatched_package_share``."""
+    if targeted <= 0.0:
+        return 0.0
     if params.chain_screening and not (chain_present > 0 or industry_employment > 0):
         return params.unmatched_package_share
     return 1.0
@@ -86,7 +92,8 @@ def package_shares(params, state, county, industry, out):
     employment = state.industry_employment
     for k in range(county.size):
         c, i = county[k], industry[k]
-        out[k] = package_share(params, chain_present[c, i], employment[c, i])
+        out[k] = package_share(params, chain_present[c, i], employment[c, i],
+                               state.targeted[c, i])
 
 
 @njit(cache=True)
@@ -110,14 +117,14 @@ def county_expectations(counties, state, month, industries, params):
                                     industries.agglomeration_elasticity[i],
                                     state.chain_present[c, i], industries.resource_affinity[i],
                                     state.local_resource[c, i])
-            revenue = month.reference_productivity[i] * month.demand[counties.region[c], i]
+            revenue = month.reference_productivity[i] * month.demand[c, i]
             workers_needed = revenue / lp
             state.workers_per_capacity[c, i] = workers_needed
             state.labor_cost_per_capacity[c, i] = workers_needed * wage
             logistics = logistics_cost(params, revenue, industries.input_share_east[i],
                                        industries.output_share_east[i], counties.distance_km[c],
                                        state.infrastructure[c], state.chain_present[c, i],
-                                       month.logistics)
+                                       counties.hub_access[c], month.logistics)
             state.profit_per_capacity[c, i] = (revenue * (1.0 - industries.materials_share[i])
                                                - workers_needed * wage - logistics - rent
                                                - month.capital_per_worker[i])
@@ -126,8 +133,8 @@ def county_expectations(counties, state, month, industries, params):
                        + params.freight_subsidy * logistics)
             state.package_terms_per_capacity[c, i] = package
             state.package_per_capacity[c, i] = package * package_share(
-                params, state.chain_present[c, i],
-                state.industry_employment[c, i]) * state.generosity[c]
+                params, state.chain_present[c, i], state.industry_employment[c, i],
+                state.targeted[c, i]) * state.generosity[c]
 
 
 # --- firms: plan the month ----------------------------------------------------------------
@@ -166,7 +173,7 @@ def firm_plan(firms, counties, state, month, industries, params, seed, step):
     """
     alive, county, industry, parent = firms.alive, firms.county, firms.industry, firms.parent
     orders, capacity, employees = firms.orders, firms.capacity, firms.employees
-    region, demand = counties.region, month.demand
+    demand = month.demand
     n_exit = 0
     for f in range(alive.size):
         firms.exit_reason[f] = R_NONE
@@ -195,12 +202,11 @@ def firm_plan(firms, counties, state, month, industries, params, seed, step):
         firms.labor_productivity[f] = lp
         if p >= 0:
             orders[f] = (0.0 if not alive[p] else satellite_orders(
-                orders[p], capacity[f], capacity[p], demand[region[c], i],
-                demand[region[county[p]], i]))
+                orders[p], capacity[f], capacity[p], demand[c, i], demand[county[p], i]))
         else:
             noise = math.exp(params.order_noise * normal(seed, step, f, P_ORDERS)
                              - 0.5 * params.order_noise * params.order_noise)
-            orders[f] = capacity[f] * month.reference_productivity[i] * demand[region[c], i] * noise
+            orders[f] = capacity[f] * month.reference_productivity[i] * demand[c, i] * noise
         want = int(orders[f] / lp + 0.5)
         want = min(want, params.max_firm_agents,
                    int(params.max_hiring_over_capacity * capacity[f] + 1.0))
@@ -214,7 +220,7 @@ def firm_plan(firms, counties, state, month, industries, params, seed, step):
 
 @njit(cache=True)
 def option_values(params, month, status, seeking, skill, experience_months, care, age, in_east,
-                  wage, min_wage, local_employment, home_income, values):
+                  wage, min_wage, local_employment, home_income, trade_premium, values):
     """Expected incomes of a local job, outbound work and staying home (Harris-Todaro), in
     logit units, with the switching inertia added to the current option.
 
@@ -223,7 +229,9 @@ def option_values(params, month, status, seeking, skill, experience_months, care
     chance of being employed in the east - living cost - care and age costs, and the
     migration cost for a worker not yet away (a cost of moving, like the inertia); home =
     home income. The chance of being employed is the employment rate of the market's labour
-    force (``sim.rules.employment_chance``), set each month by the engine.
+    force (``sim.rules.employment_chance``), set each month by the engine. The eastern wage
+    carries the premium of the worker's trade (``trade_premium``: catering stores, domestic
+    service).
     """
     wage_local = worker_wage(params, wage, min_wage, skill)
     values[OPTION_LOCAL] = wage_local * local_employment
@@ -236,7 +244,8 @@ def option_values(params, month, status, seeking, skill, experience_months, care
     else:
         away = status == OUTBOUND or status == OUTBOUND_SEEKING
         values[OPTION_OUTBOUND] = (
-            outbound_wage(params, month.wage_east, skill, experience_months)
+            outbound_wage(params, month.wage_east * (1.0 + trade_premium), skill,
+                          experience_months)
             * month.outbound_employment
             - month.living_cost - (0.0 if away else params.migration_cost)
             - params.care_cost * care - params.age_cost * max(0, age - params.age_cost_from))
@@ -249,14 +258,15 @@ def option_values(params, month, status, seeking, skill, experience_months, care
 
 
 @njit(cache=True)
-def worker_step(workers, firms, counties, state, month, params, seed, step):
+def worker_step(workers, firms, counties, state, month, industries, params, seed, step):
     """One month of every worker: job events, then (forced after a job loss, else with the
     search probability) the logit choice over expected incomes (:func:`option_values`).
 
     Job events: a local employee may be laid off (else learns); an outbound worker may lose
-    the job (else gains experience and skill, and may come home to found a firm); an outbound
-    seeker may find a job, mostly in its trade. After the choice: keep a local job or look
-    for one from home; keep an outbound job or go and look for one; or stay home.
+    the job (else gains experience and skill, and may come home to found a firm in its trade
+    if that trade has local firms); an outbound seeker may find a job, mostly in its trade
+    (:func:`sim.rules.outbound_job_industry` for a new one). After the choice: keep a local
+    job or look for one from home; keep an outbound job or go and look for one; or stay home.
 
     One function, about 70 lines, on purpose: see the performance rule in the module doc.
 
@@ -268,7 +278,8 @@ def worker_step(workers, firms, counties, state, month, params, seed, step):
     experience, industry, home = (workers.experience_months, workers.outbound_industry,
                                   workers.home_county)
     kind = counties.kind
-    n_ind = state.profit_per_capacity.shape[1]
+    development_type, outbound_trade = industries.development_type, industries.outbound_trade
+    premium, firm_based = industries.outbound_wage_premium, industries.firm_based
     values = np.empty(3)
     n_founders = 0
     for w in range(status.size):
@@ -290,8 +301,9 @@ def worker_step(workers, firms, counties, state, month, params, seed, step):
             else:
                 experience[w] += 1
                 skill[w] += params.learning_outbound * (1.0 - skill[w])
-                if kind[c] != ORIGIN and experience[w] >= params.returnee_min_experience:
-                    k = industry[w]
+                k = industry[w]
+                if (kind[c] != ORIGIN and experience[w] >= params.returnee_min_experience
+                        and firm_based[k] > 0):
                     offers = 1.0 if state.offers[c] else 0.0
                     prospect = (state.profit_per_capacity[c, k]
                                 + offers * state.package_per_capacity[c, k])
@@ -302,7 +314,10 @@ def worker_step(workers, firms, counties, state, month, params, seed, step):
                 st = OUTBOUND
                 if (experience[w] == 0 or uniform(seed, step, w, P_OUT_INDUSTRY)
                         < params.outbound_industry_switch):
-                    k = int(uniform(seed, step, w, P_OUT_INDUSTRY + 100) * n_ind)
+                    k = outbound_job_industry(params, development_type, outbound_trade,
+                                              state.industry_employment[c], workers.female[w],
+                                              uniform(seed, step, w, P_OUT_INDUSTRY + 200),
+                                              uniform(seed, step, w, P_OUT_INDUSTRY + 100))
                     if k != industry[w]:
                         experience[w] = 0
                     industry[w] = k
@@ -316,7 +331,7 @@ def worker_step(workers, firms, counties, state, month, params, seed, step):
             option_values(params, month, st, seeking[w], skill[w], experience[w],
                           workers.care[w], workers.age[w], kind[c] == ORIGIN, month.wage[c],
                           month.min_wage[c], state.local_employment[c], month.home_income[c],
-                          values)
+                          premium[industry[w]], values)
             choice = logit_pick(values, 3, 1.0, uniform(seed, step, w, P_CHOICE))
             if choice == OPTION_LOCAL:
                 if st != LOCAL:
@@ -368,11 +383,13 @@ def vacancy_lists(firms, n_counties):
 
 
 @njit(cache=True)
-def match_local(workers, firms, counties, state, seed, step):
+def match_local(workers, firms, counties, state, industries, params, seed, step):
     """Fill vacancies inside each county from its local job seekers.
 
     A seeker is hired with probability min(1, vacancies / seekers) and joins a firm drawn in
-    proportion to its open vacancies (counter-based draws: order-free up to capacity ties).
+    proportion to its open vacancies (counter-based draws: order-free up to capacity ties),
+    if the job is within reach (:func:`sim.rules.within_reach`: care-bound workers and the
+    county seat); else the vacancy stays open.
     """
     n_counties = counties.kind.size
     vacancies, start, firm_list = vacancy_lists(firms, n_counties)
@@ -406,6 +423,11 @@ def match_local(workers, firms, counties, state, seed, step):
                 if target < acc:
                     chosen = firm_list[k]
                     break
+            care_friendly = (firms.parent[chosen] >= 0
+                             or industries.care_friendly[firms.industry[chosen]] > 0)
+            if not within_reach(params, workers.care[w], care_friendly,
+                                uniform(seed, step, w, P_CARE_ACCESS)):
+                continue
             vacancies[chosen] -= 1
             open_total -= 1
             firms.employees[chosen] += 1
@@ -492,7 +514,7 @@ def firm_accounts(firms, counties, state, month, industries, params, seed, step)
         logistics = logistics_cost(params, revenue, industries.input_share_east[i],
                                    industries.output_share_east[i], counties.distance_km[c],
                                    state.infrastructure[c], state.chain_present[c, i],
-                                   month.logistics)
+                                   counties.hub_access[c], month.logistics)
         rent = month.rent[c] * cap
         materials = industries.materials_share[i]
         costs = (revenue * materials + firms.wage_bill[f] + rent

@@ -322,7 +322,8 @@ def _mean_outbound_wage(sim: Simulation) -> float:
         return float("nan")
     # The eastern market wage of the last month (sim.engine.labour._east_market).
     wage_east = sim.record.east[max(sim.step_index - 1, 0), EAST_COLUMNS.index("east_wage")]
-    wage_out = outbound_wage(sim.params, wage_east, w.skill[out_mask],
+    premium = sim.ind.outbound_wage_premium[w.outbound_industry[out_mask]]
+    wage_out = outbound_wage(sim.params, wage_east * (1.0 + premium), w.skill[out_mask],
                              w.experience_months[out_mask])
     return float(wage_out.mean())
 

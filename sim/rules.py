@@ -17,7 +17,7 @@ import math
 import numpy as np
 from numba import njit
 
-from sim.codes import CENTRAL, ORIGIN
+from sim.codes import CATERING, CENTRAL, DOMESTIC_SERVICE, ORIGIN
 
 
 @njit(cache=True, inline="always")
@@ -89,11 +89,13 @@ def labor_productivity(params, output_per_worker, skill_requirement, mean_skill,
 
 @njit(cache=True)
 def logistics_cost(params, revenue, input_share, output_share, distance_km, infrastructure,
-                   chain_present, multiplier):
-    """Freight cost: distance x (input + output share east), lowered by infra and local chain."""
+                   chain_present, hub_access, multiplier):
+    """Freight cost: distance x (input + output share east), lowered by infrastructure, a
+    local chain and a nearby service hub's logistics and business services."""
     return (revenue * (input_share + output_share) * params.freight_rate * distance_km / 1000.0
             * (1.0 - params.infra_logistics_discount * infrastructure)
-            * (1.0 - params.chain_logistics_discount * chain_present) * multiplier)
+            * (1.0 - params.chain_logistics_discount * chain_present)
+            * (1.0 - params.hub_logistics_discount * hub_access) * multiplier)
 
 
 @njit(cache=True)
@@ -137,6 +139,47 @@ def logit_pick(values, n, temperature, u):
         if target < acc:
             return k
     return n - 1
+
+
+@njit(cache=True)
+def outbound_job_industry(params, development_type, outbound_trade, home_employment, female,
+                          u_store, u_pick):
+    """The trade of an outbound job just found (MODEL.md §12.1): with ``hometown_store_share``
+    a store of the catering chain whose central kitchen employs at home (the county's
+    largest), else a trade migrants work in, domestic service weighted up for women."""
+    n_ind = development_type.size
+    kitchen = -1
+    for k in range(n_ind):
+        if (development_type[k] == CATERING and home_employment[k] > 0
+                and (kitchen < 0 or home_employment[k] > home_employment[kitchen])):
+            kitchen = k
+    if kitchen >= 0 and u_store < params.hometown_store_share:
+        return kitchen
+    service_weight = params.domestic_service_female_weight * (1.0 if female else 0.2)
+    total = 0.0
+    for k in range(n_ind):
+        total += outbound_trade[k] * (service_weight if development_type[k] == DOMESTIC_SERVICE
+                                      else 1.0)
+    target = u_pick * total
+    acc = 0.0
+    last = 0
+    for k in range(n_ind):
+        weight = outbound_trade[k] * (service_weight if development_type[k] == DOMESTIC_SERVICE
+                                      else 1.0)
+        if weight > 0.0:
+            last = k
+            acc += weight
+            if target < acc:
+                return k
+    return last
+
+
+@njit(cache=True)
+def within_reach(params, care, care_friendly_job, u):
+    """Whether a worker can take a local job: a care-bound worker reaches a job in the county
+    seat with chance ``care_town_access``; township workshops and care-friendly trades are
+    close to home (MODEL.md §12.4)."""
+    return (not care) or care_friendly_job or u < params.care_town_access
 
 
 @njit(cache=True)

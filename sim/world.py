@@ -10,15 +10,31 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.codes import ENTRY_INITIAL, ORIGIN, OUTBOUND, POVERTY, WEST, Kind, Region, months
+from sim.codes import (
+    CATERING,
+    CENTRAL,
+    ENTRY_INITIAL,
+    MANUFACTURING,
+    ORIGIN,
+    OUTBOUND,
+    POVERTY,
+    WEST,
+    DevelopmentType,
+    Kind,
+    Region,
+    months,
+)
 from sim.config import Config, WorldConfig
+from sim.development import market_access
 from sim.industries import Industries, industry_arrays
 from sim.state import COUNTY_FIELDS, FIRM_FIELDS, WORKER_FIELDS, Table
 
 # Real rural migrant labor force, 2024 (NBS Migrant Worker Monitoring Survey): the replica's
 # population relative to it gives ``population_scale`` for national money levers.
 REAL_RURAL_LABOR = 299.73e6
-WORLD_STREAM, DYNAMICS_STREAM = 1, 2
+# The zones (MODEL.md §12.2) have their own stream, so adding them left the rest of the
+# world as it was drawn before.
+WORLD_STREAM, DYNAMICS_STREAM, ZONE_STREAM = 1, 2, 3
 # Packages of the poverty campaign (before the simulated period) lasted 3 years (the paper).
 CAMPAIGN_PACKAGE_YEARS = 3
 
@@ -34,6 +50,7 @@ class World:
     industry: Industries
     industry_names: list[str]
     local_resource: np.ndarray  # (county, industry) 1.0 where the raw material is local
+    market_access: np.ndarray   # (county, industry) multiplier on orders (sim.development)
     persons_per_agent: float
     population_scale: float
 
@@ -42,16 +59,35 @@ class World:
         return self.counties.n
 
 
-def world_rng(seed: int) -> np.random.Generator:
+def world_rng(seed: int, stream: int = WORLD_STREAM) -> np.random.Generator:
     """The generator for world generation (independent of the dynamics stream)."""
-    return np.random.default_rng(np.random.SeedSequence([seed, WORLD_STREAM]))
+    return np.random.default_rng(np.random.SeedSequence([seed, stream]))
 
 
 def _lognormal(rng, n, sigma):
     return np.exp(rng.normal(-0.5 * sigma**2, sigma, n))
 
 
-def _counties(w: WorldConfig, rng: np.random.Generator) -> Table:
+def _zones(w: WorldConfig, t: Table, rng: np.random.Generator) -> None:
+    """The paper's five kinds of zones (border and ethnic areas are drawn with the counties)
+    and the place attributes they act through: distance to the nearest large city and
+    ecological assets (MODEL.md §12.2)."""
+    n = t.n
+    kind = t.kind
+    inland = kind != ORIGIN
+    t.service_hub[:] = (kind == CENTRAL) & (rng.random(n) < w.hub_share)
+    t.transfer_receiving[:] = inland & ~t.service_hub & (rng.random(n) < w.transfer_receiving_share)
+    t.revolutionary_base[:] = (kind == POVERTY) & (rng.random(n) < w.revolutionary_base_share)
+    # Eastern counties sit among cities; hubs are cities.
+    mean_distance = np.where(inland, w.distance_city_km, 0.3 * w.distance_city_km)
+    t.distance_city_km[:] = np.where(t.service_hub, 20.0,
+                                     mean_distance * rng.exponential(1.0, n))
+    concentration = 6.0
+    mean = w.ecological_assets_mean
+    t.ecological_assets[:] = rng.beta(mean * concentration, (1 - mean) * concentration, n)
+
+
+def _counties(w: WorldConfig, rng: np.random.Generator, seed: int) -> Table:
     n_o, n_c, n_p = w.n_origin, w.n_central, w.n_poverty
     n = n_o + n_c + n_p
     t = Table(COUNTY_FIELDS, n)
@@ -89,6 +125,7 @@ def _counties(w: WorldConfig, rng: np.random.Generator) -> Table:
     home = np.array([w.home_income_origin, w.home_income_central, w.home_income_poverty])[kind]
     home = home * np.where(t.resettlement_site, w.resettlement_home_income_factor, 1.0)
     t.home_income_2024[:] = home * _lognormal(rng, n, 0.1)
+    _zones(w, t, world_rng(seed, ZONE_STREAM))
     # East-west pairing: every poverty county has an eastern partner.
     t.partner[pov] = rng.integers(0, n_o, n_p)
     if w.case_counties:
@@ -107,12 +144,15 @@ def _allocate_workers(w: WorldConfig, counties: Table, rng) -> np.ndarray:
         counties.kind] * np.where(counties.resettlement_site, w.resettlement_population_boost, 1.0)
     weight = weight * _lognormal(rng, n, 0.3)
     weight = weight * np.where(counties.case_county, w.case_population_weight, 1.0)
+    weight = weight * np.where(counties.transfer_receiving,
+                               w.transfer_receiving_population_boost, 1.0)
     extra = w.worker_agents - 10 * n
     counts = 10 + rng.multinomial(extra, weight / weight.sum())
     return counts.astype(np.int64)
 
 
-def _workers(w: WorldConfig, counties: Table, counts: np.ndarray, n_ind: int, rng) -> Table:
+def _workers(w: WorldConfig, counties: Table, counts: np.ndarray, ind: Industries,
+             rng) -> Table:
     n = int(counts.sum())
     t = Table(WORKER_FIELDS, n)
     home = np.repeat(np.arange(counties.n, dtype=np.int32), counts)
@@ -135,7 +175,8 @@ def _workers(w: WorldConfig, counties: Table, counts: np.ndarray, n_ind: int, rn
     p_out = np.where((t.age < 45) & ~t.care, 0.75, 0.3) * (kind != ORIGIN)
     out = rng.random(n) < p_out
     t.status[out] = OUTBOUND
-    t.outbound_industry[:] = rng.integers(0, n_ind, n)
+    trades = np.flatnonzero(ind.outbound_trade)  # migrants work in these in the east
+    t.outbound_industry[:] = trades[rng.integers(0, trades.size, n)]
     t.experience_months[out] = rng.integers(0, 120, int(out.sum()))
     if w.case_counties and w.case_industry != "none":
         # Natives of the case counties working in the case industry in the east.
@@ -149,8 +190,8 @@ def _workers(w: WorldConfig, counties: Table, counts: np.ndarray, n_ind: int, rn
     return t
 
 
-def _firms(w: WorldConfig, counties: Table, counts: np.ndarray, ind: dict, local_resource,
-           policy_months: int, rng) -> tuple[Table, int]:
+def _firms(w: WorldConfig, counties: Table, counts: np.ndarray, ind: Industries,
+           local_resource, access, policy_months: int, rng) -> tuple[Table, int]:
     density = np.array([w.firms_per_1000_persons_origin, w.firms_per_1000_persons_central,
                         w.firms_per_1000_persons_poverty])[counties.kind] * w.persons_per_agent
     per_county = rng.poisson(density * counts / 1000.0)
@@ -158,8 +199,13 @@ def _firms(w: WorldConfig, counties: Table, counts: np.ndarray, ind: dict, local
     t = Table(FIRM_FIELDS, max(64, 2 * n))
     county = np.repeat(np.arange(counties.n, dtype=np.int32), per_county)
     n_ind = len(ind.typical_size)
-    # Industry: uniform, but resource-affine industries favour counties with the raw material.
-    weights = 1.0 + 4.0 * local_resource[county]
+    # Industry: uniform, but resource-affine industries favour counties with the raw material
+    # and orders follow the place (market access); eastern firms are manufacturers (the
+    # other development types are local industries), and labour export has no firm.
+    manufacturing = ind.development_type == MANUFACTURING
+    in_origin = (counties.kind[county] == ORIGIN)[:, None]
+    weights = ((1.0 + 4.0 * local_resource[county]) * access[county] * ind.firm_based
+               * np.where(in_origin, manufacturing, 1.0))
     cum = np.cumsum(weights, axis=1)
     u = rng.random(n) * cum[:, -1]
     industry = (u[:, None] > cum).sum(axis=1).astype(np.int8)
@@ -206,20 +252,30 @@ def generate(cfg: Config) -> World:
     """Build the initial world for ``cfg`` (deterministic in ``cfg.run.seed``)."""
     w = cfg.world
     rng = world_rng(cfg.run.seed)
-    counties = _counties(w, rng)
+    counties = _counties(w, rng, cfg.run.seed)
+    counties.hub_access[:] = np.exp(-counties.distance_city_km / cfg.model.hub_reach_km)
     counts = _allocate_workers(w, counties, rng)
     ind = industry_arrays(list(w.industries))
     n_ind = len(w.industries)
     resource_industries = ind.resource_affinity > 0
     local_resource = np.zeros((counties.n, n_ind))
     pov = counties.kind == POVERTY
+    # Green agriculture and specialty foods: a raw material is likelier in revolutionary
+    # base and ethnic areas for the food types (same uniform draws, a higher threshold).
+    food_type = np.isin(ind.development_type, [int(DevelopmentType.AGRO_PROCESSING), CATERING])
+    zone = counties.revolutionary_base | counties.ethnic
     for i in np.flatnonzero(resource_industries):
-        local_resource[:, i] = pov & (rng.random(counties.n) < w.local_resource_share)
-    workers = _workers(w, counties, counts, n_ind, rng)
+        share = w.local_resource_share * np.where(food_type[i] & zone,
+                                                  1.0 + w.zone_resource_boost, 1.0)
+        local_resource[:, i] = pov & (rng.random(counties.n) < share)
+    workers = _workers(w, counties, counts, ind, rng)
     campaign_months = months(CAMPAIGN_PACKAGE_YEARS)
-    firms, n_firms = _firms(w, counties, counts, ind, local_resource, campaign_months, rng)
+    access = market_access(cfg, counties, ind)
+    firms, n_firms = _firms(w, counties, counts, ind, local_resource, access, campaign_months,
+                            rng)
     persons = w.worker_agents * w.persons_per_agent
     return World(counties=counties, firms=firms, workers=workers, n_firms=n_firms,
                  industry=ind, industry_names=list(w.industries), local_resource=local_resource,
+                 market_access=access,
                  persons_per_agent=w.persons_per_agent,
                  population_scale=persons / REAL_RURAL_LABOR)

@@ -1,11 +1,11 @@
 """The classroom app in a real browser: headless Chromium (Debian's) driven by Playwright.
 
 The test starts the app with the README's command on a free local port, loads it, switches
-the KPI regime to ``reform``, resets, steps and plays the model, and checks that the map and
-every plot changed, that the new lever reached the model, and that the page asked nothing of
-any host but the local server. It needs the ``chromium`` binary (``apt-get install
-chromium``; ``.ci/run`` installs it); without it the test is skipped unless
-``TSIM_REQUIRE_BROWSER=1`` (set by CI) makes that a failure.
+the KPI regime to ``reform`` and the industry selection to the paper's rule of thumb, resets,
+steps and plays the model, and checks that the map and every plot changed, that the new levers
+reached the model, and that the page asked nothing of any host but the local server. It needs
+the ``chromium`` binary (``apt-get install chromium``; ``.ci/run`` installs it); without it the
+test is skipped unless ``TSIM_REQUIRE_BROWSER=1`` (set by CI) makes that a failure.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
-FIGURES = ("tsim-map", "tsim-workers", "tsim-firms", "tsim-survival", "tsim-governments")
+FIGURES = ("tsim-map", "tsim-workers", "tsim-types", "tsim-firms", "tsim-survival",
+           "tsim-governments")
 TIMEOUT_MS = 60_000
 
 if not CHROMIUM:
@@ -115,14 +116,21 @@ def test_app_lever_step_play_reset_change_map_and_plots(app_url):
             _wait_for_step(page, 0)
             caption = page.locator(".tsim-map")
             assert "baseline" in caption.inner_text()
+            assert "targets none" in caption.inner_text()
             before = _settled_figures(page)
 
-            # A lever: the KPI regime (it takes effect on Reset).
-            page.locator(".v-select").filter(has_text="KPI regime").click()
-            page.locator(".menuable__content__active .v-list-item").filter(
-                has_text="reform").click()
+            # Two levers: the KPI regime and the industries packages target (they take effect
+            # on Reset).
+            for lever, value in (("KPI regime", "reform"),
+                                 ("Target packages at", "the rule of thumb")):
+                page.locator(".v-select").filter(has_text=lever).click()
+                page.locator(".menuable__content__active .v-list-item").filter(
+                    has_text=value).click()
+                page.locator(".menuable__content__active").wait_for(state="hidden",
+                                                                    timeout=TIMEOUT_MS)
             page.get_by_role("button", name="Reset").click()
             caption.filter(has_text="kpi_reform").wait_for(timeout=TIMEOUT_MS)
+            assert "targets rule" in caption.inner_text()
 
             # Step twice, then play until firms have arrived in poverty counties.
             for step in (1, 2):

@@ -62,7 +62,7 @@ def test_valuation_does_not_depend_on_status_except_moving_costs_and_inertia():
                             (OUTBOUND_SEEKING, False)):
         v = np.empty(3)
         K.option_values(p, sim.month, status, seeking, 0.4, 24, False, 30, False, 4000.0,
-                        2000.0, 0.7, 1800.0, v)
+                        2000.0, 0.7, 1800.0, 0.0, v)
         values[(status, seeking)] = v
     first = values[(HOME, False)]
     for v in values.values():
@@ -71,9 +71,9 @@ def test_valuation_does_not_depend_on_status_except_moving_costs_and_inertia():
     p = sim.params._replace(switching_inertia=1.0, migration_cost=600.0)
     at_home, away = np.empty(3), np.empty(3)
     K.option_values(p, sim.month, HOME, False, 0.4, 24, False, 30, False, 4000.0, 2000.0,
-                    0.7, 1800.0, at_home)
+                    0.7, 1800.0, 0.0, at_home)
     K.option_values(p, sim.month, OUTBOUND, False, 0.4, 24, False, 30, False, 4000.0, 2000.0,
-                    0.7, 1800.0, away)
+                    0.7, 1800.0, 0.0, away)
     assert at_home[K.OPTION_HOME] == pytest.approx(away[K.OPTION_HOME] + 1.0)
     assert away[K.OPTION_OUTBOUND] == pytest.approx(at_home[K.OPTION_OUTBOUND] + 1.0
                                                     + 600.0 / p.income_scale)

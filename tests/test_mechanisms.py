@@ -19,10 +19,12 @@ from sim.codes import (
     EV_EXIT,
     EV_RELOCATE,
     LOCAL,
+    MANUFACTURING,
     OUTBOUND,
     POVERTY,
 )
 from sim.engine import METRICS, Month, Simulation
+from sim.industries import industry_arrays
 from sim.params import make_params
 from sim.results import events_frame, summary, timeseries_frame
 from sim.state import COUNTY_FIELDS, COUNTY_STATE_FIELDS, FIRM_FIELDS, WORKER_FIELDS, Table
@@ -107,14 +109,14 @@ def _worker_step_founders(experience, rate=1.0, min_experience=36):
                   rent=np.zeros(1), home_income=np.array([1500.0]), wage_east=5000.0,
                   living_cost=1000.0, output_per_worker=np.ones(1),
                   reference_productivity=np.ones(1), capital_per_worker=np.zeros(1),
-                  demand=np.ones((3, 1)), outbound_finding=0.5, east_demand_shock=1.0,
+                  demand=np.ones((1, 1)), outbound_finding=0.5, east_demand_shock=1.0,
                   outbound_employment=0.9, logistics=1.0)
     params = make_params(make_config("world=teaching"))._replace(
         outbound_separation=0.0, search_prob=0.0, returnee_rate_per_agent=rate,
         returnee_min_experience=min_experience, returnee_package_boost=1.0,
         returnee_infra_boost=1.0)
     K.worker_step(workers.view(), Table(FIRM_FIELDS, 0).view(), counties.view(), state.view(),
-                  month, params, 1, 0)
+                  month, industry_arrays(["textile_apparel"]), params, 1, 0)
     return workers.founder
 
 
@@ -219,7 +221,9 @@ def _entries_into_poverty(sim) -> int:
 def test_higher_credibility_brings_more_entry():
     low = run_sim("run.years=6", "policy.credibility=0.3")
     high = run_sim("run.years=6", "policy.credibility=1.0")
-    assert _entries_into_poverty(high) > 1.4 * _entries_into_poverty(low)
+    # Local entrepreneurs and non-manufacturing firms dilute the share of package-chasing
+    # moves since v3 (the development types), hence 1.2 rather than 1.4.
+    assert _entries_into_poverty(high) > 1.2 * _entries_into_poverty(low)
 
 
 def test_relocation_cost_lowers_relocation():
@@ -283,4 +287,6 @@ def test_a_total_sanction_on_a_parent_region_stops_its_workshops_orders():
     sats &= region[f.county[np.maximum(parent, 0)]] == 0  # parent still in the east
     assert sats.any()
     assert np.all(f.orders[:n][sats] == 0)  # their eastern parents sell nothing
-    assert np.all(f.orders[:n][f.alive[:n] & (kind[f.county[:n]] == 0)] == 0)
+    # Eastern manufacturers sell nothing (a service firm that moved east still has visitors).
+    manufacturing = sim.ind.development_type[f.industry[:n]] == MANUFACTURING
+    assert np.all(f.orders[:n][f.alive[:n] & manufacturing & (kind[f.county[:n]] == 0)] == 0)

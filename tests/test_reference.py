@@ -60,6 +60,7 @@ CASES = [
     ("kpi_reform", "export_2022", 1, 7),
     ("policy_mix", "pandemic_2020", 4, 4),
     ("special_fund_even", "sanctions", 5, 5),
+    ("paper_strategy", "border_2020", 6, 5),  # selection, cores, nodes, border closure
 ]
 
 

@@ -1,5 +1,8 @@
-"""Entry of firms (MODEL.md §4, Entry): births in origin counties, attracted entrants that
-choose where to locate, returnee entrepreneurs and satellite workshops of headquarters."""
+"""Entry of firms (MODEL.md §4, Entry; §12): births in origin counties, attracted entrants
+that choose where to locate (both manufacturers: what transfers from the east), local
+entrepreneurs in inland counties (any development type with local firms), returnee
+entrepreneurs, and township workshops of headquarters in the east and, as nodes (建节), in
+county seats and hubs."""
 
 from __future__ import annotations
 
@@ -8,15 +11,19 @@ import numpy as np
 from sim.codes import (
     ENTRY_ATTRACTED,
     ENTRY_BIRTH,
+    ENTRY_LOCAL_BIRTH,
     ENTRY_RETURNEE,
     ENTRY_SATELLITE,
     EV_ENTER,
     LOCAL,
+    MANUFACTURING,
     MONTHS_PER_YEAR,
     ORIGIN,
     P_CANDIDATE,
+    P_LOCAL_BIRTH,
     P_PARTNER,
     P_RETURNEE,
+    POVERTY,
     R_NONE,
 )
 from sim.engine.firms import Deciders
@@ -24,11 +31,28 @@ from sim.rules import normal, uniform
 from sim.world import DYNAMICS_STREAM, plant_capacity
 
 
+def _poisson_from_uniform(lam: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Poisson(``lam``) counts by inversion of uniforms ``u`` (one counter-based draw each)."""
+    out = np.zeros(lam.size, dtype=np.int64)
+    p = np.exp(-lam)
+    cdf = p.copy()
+    active = u > cdf
+    k = 0
+    while active.any() and k < 10_000:
+        k += 1
+        p = p * lam / k
+        cdf = cdf + p
+        out[active] = k
+        active &= u > cdf
+    return out
+
+
 class Entry:
     """Firm entry (a mixin of ``Simulation``)."""
 
     def _entry(self, t: int, founders: np.ndarray) -> None:
-        """Births and attracted entrants (Poisson in the origin firm base), then returnees."""
+        """Births and attracted entrants (Poisson in the origin firm base), then local
+        entrepreneurs and returnees."""
         m = self.cfg.model
         rng = np.random.default_rng(np.random.SeedSequence([self.cfg.run.seed,
                                                             DYNAMICS_STREAM, t]))
@@ -38,7 +62,8 @@ class Entry:
         weights = base / base.sum() if base.sum() > 0 else np.full(base.size, 1.0 / base.size)
         mobile_origin = self.origin_ids[rng.choice(base.size, n_mobile, p=weights)]
         total = int(births.sum()) + n_mobile
-        industry = rng.integers(0, self.n_ind, total)
+        manufacturing = np.flatnonzero(self.ind.development_type == MANUFACTURING)
+        industry = manufacturing[rng.integers(0, manufacturing.size, total)]
         productivity = self._pareto(rng.random(total))
         efficiency = self._efficiency(rng.standard_normal(total))
         birth_county = np.repeat(self.origin_ids, births)
@@ -49,8 +74,42 @@ class Entry:
         if n_mobile:
             self._attracted(t, industry[nb:], productivity[nb:], efficiency[nb:],
                             mobile_origin)
+        self._local_births(t)
         if founders.size:
             self._returnee_firms(t, founders)
+
+    def _local_births(self, t: int) -> None:
+        """Local entrepreneurs in inland counties try a firm of a development type drawn at
+        random among those with local firms; they found it where its expected profit with
+        the package the county offers that industry is positive (so targeted packages draw
+        the selected types). Counter-based draws per (county, candidate)."""
+        rate = self.cfg.model.local_birth_rate / 1000.0 / MONTHS_PER_YEAR
+        if rate <= 0.0:
+            return
+        inland = np.flatnonzero(self.counties.kind != ORIGIN)
+        expected = rate * self.counties.population[inland]
+        u = np.array([uniform(self.seed, t, int(c), P_LOCAL_BIRTH) for c in inland])
+        n_try = _poisson_from_uniform(expected, u)
+        county = np.repeat(inland, n_try)
+        if county.size == 0:
+            return
+        slot = np.concatenate([np.arange(k) for k in n_try if k])
+        key = county * 64 + np.minimum(slot, 63)
+        draws = np.array([[uniform(self.seed, t, int(k), P_LOCAL_BIRTH + 100 * j)
+                           for j in (1, 2)] for k in key])
+        local = np.flatnonzero(self.ind.firm_based > 0)
+        industry = local[np.minimum((draws[:, 0] * local.size).astype(np.int64),
+                                    local.size - 1)]
+        s = self.state
+        offers = s.offers[county].astype(float)
+        prospect = (s.profit_per_capacity[county, industry]
+                    + offers * s.package_per_capacity[county, industry])
+        found = prospect > 0.0
+        if not found.any():
+            return
+        z = np.array([normal(self.seed, t, int(k), P_LOCAL_BIRTH + 500) for k in key[found]])
+        self._add_firms(t, county[found], industry[found], self._pareto(draws[found, 1]),
+                        self._efficiency(z), np.full(int(found.sum()), -1), ENTRY_LOCAL_BIRTH)
 
     def _attracted(self, t, industry, productivity, efficiency, origin) -> None:
         """Mobile entrants choose a county (or stay out) by the location logit."""
@@ -125,12 +184,55 @@ class Entry:
                         - s.profit_per_capacity[home, i], -1.0)
         draw = np.array([uniform(self.seed, t, int(x), P_PARTNER + 200) for x in cand])
         opens = ok & (gain > 0) & (draw < m.satellite_rate)
-        if not opens.any():
+        self._open_workshops(t, cand[opens], targets[opens])
+
+    def _node_workshops(self, t: int) -> None:
+        """Nodes (建节, MODEL.md §12.4): headquarters in inland county seats and hubs open
+        township workshops close to care-bound workers -- in their own county if it is a
+        poverty county, else in a poverty county of their region -- at
+        ``policy.node_workshop_rate`` a year where the workshop's expected profit with the
+        package is positive. Workshops live on their headquarters' orders."""
+        rate = self.cfg.policy.node_workshop_rate
+        if rate <= 0.0:
             return
-        parents = cand[opens]
-        self._add_firms(t, targets[opens], i[opens].astype(np.int64),
-                        m.satellite_order_share * f.productivity[parents],
-                        f.efficiency[parents], home[opens], ENTRY_SATELLITE, parent=parents)
+        m = self.cfg.model
+        f = self.firms
+        n = self.n_firms
+        kind = self.counties.kind
+        cand = np.flatnonzero(f.alive[:n] & (kind[f.county[:n]] != ORIGIN) & (f.parent[:n] < 0)
+                              & (self.ind.firm_based[f.industry[:n]] > 0)
+                              & (f.capacity[:n] * self.world.persons_per_agent
+                                 >= m.satellite_min_parent_size))
+        if cand.size == 0:
+            return
+        home = f.county[cand]
+        region = self.counties.region
+        poverty = np.flatnonzero(kind == POVERTY)
+        u = np.array([uniform(self.seed, t, int(x), P_PARTNER + 300) for x in cand])
+        targets = home.astype(np.int64)
+        away = kind[home] != POVERTY
+        for k in np.flatnonzero(away):
+            same_region = poverty[region[poverty] == region[home[k]]]
+            pool = same_region if same_region.size else poverty
+            targets[k] = pool[min(int(u[k] * pool.size), pool.size - 1)]
+        i = f.industry[cand]
+        s = self.state
+        prospect = (s.profit_per_capacity[targets, i]
+                    + s.package_per_capacity[targets, i] * s.offers[targets])
+        draw = np.array([uniform(self.seed, t, int(x), P_PARTNER + 400) for x in cand])
+        opens = (prospect > 0) & (draw < rate)
+        self._open_workshops(t, cand[opens], targets[opens])
+
+    def _open_workshops(self, t: int, parents: np.ndarray, counties: np.ndarray) -> None:
+        """Workshops of ``parents`` in ``counties``: the parent's industry and efficiency, a
+        share of its order scale, its county as origin."""
+        if parents.size == 0:
+            return
+        f = self.firms
+        self._add_firms(t, counties, f.industry[parents].astype(np.int64),
+                        self.cfg.model.satellite_order_share * f.productivity[parents],
+                        f.efficiency[parents], f.county[parents], ENTRY_SATELLITE,
+                        parent=parents)
 
     # --- new firms ------------------------------------------------------------------------------
 

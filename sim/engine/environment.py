@@ -35,7 +35,7 @@ class Month(NamedTuple):
     output_per_worker: np.ndarray      # (industry,) yuan/month
     reference_productivity: np.ndarray  # (industry,) yuan/month at eastern infrastructure
     capital_per_worker: np.ndarray     # (industry,) yuan/month
-    demand: np.ndarray                 # (region, industry) multiplier on orders
+    demand: np.ndarray                 # (county, industry) multiplier on orders
     outbound_finding: float            # 1/month, eastern job-finding of migrant seekers
     east_demand_shock: float           # multiplier on eastern demand for migrant workers
     outbound_employment: float         # chance a migrant in the east holds a job
@@ -43,8 +43,12 @@ class Month(NamedTuple):
 
 
 def month_environment(cfg: Config, params: Params, counties: Table, industries: Industries,
-                      industry_names: list[str], t: int) -> Month:
-    """Wages, prices and shocks at step ``t``."""
+                      industry_names: list[str], market_access: np.ndarray, t: int) -> Month:
+    """Wages, prices and shocks at step ``t``.
+
+    Orders of industry i in county c are the shock multiplier of c's region, times the
+    county's market access (``sim.development.market_access``), the season (peak in July)
+    and urban incomes' pull on demand with income elasticity above 1 (visitors, eating out)."""
     w = cfg.world
     year = cfg.run.start_year + t / MONTHS_PER_YEAR
     since_2024 = year - CALIBRATION_YEAR
@@ -55,6 +59,12 @@ def month_environment(cfg: Config, params: Params, counties: Table, industries: 
     price_growth = (1.0 + cfg.model.output_growth) ** since_2024
     output = industries.output_per_worker * price_growth
     shocks = shock_state(cfg.shock, year, industry_names, industries.export_exposure)
+    month_of_year = t % MONTHS_PER_YEAR
+    season = 1.0 + industries.seasonal_amplitude * np.cos(2.0 * np.pi * (month_of_year - 6)
+                                                          / MONTHS_PER_YEAR)
+    income_pull = growth ** (industries.income_elasticity - 1.0)
+    demand = shocks.demand[c.region] * market_access * (season * income_pull)
+    demand[c.border] *= shocks.border_demand
     return Month(
         year=year,
         wage=c.wage_2024 * growth,
@@ -66,7 +76,7 @@ def month_environment(cfg: Config, params: Params, counties: Table, industries: 
         output_per_worker=output,
         reference_productivity=output * infrastructure_factor(params, w.infra_origin),
         capital_per_worker=industries.capital_per_worker * price_growth,
-        demand=shocks.demand,
+        demand=demand,
         # Set each month by the eastern labour market (sim.engine.labour._east_market).
         outbound_finding=0.0,
         outbound_employment=0.0,

@@ -493,7 +493,8 @@ class Governments:
         logistics = logistics_cost(p, f.revenue[ids], self.ind.input_share_east[i],
                                    self.ind.output_share_east[i], self.counties.distance_km[c],
                                    self.state.infrastructure[c],
-                                   self.state.chain_present[c, i], self.month.logistics)
+                                   self.state.chain_present[c, i], self.counties.hub_access[c],
+                                   self.month.logistics)
         return share * (p.rent_waiver * self.month.rent[c] * f.capacity[ids]
                         + p.wage_subsidy * f.employees[ids] + p.freight_subsidy * logistics)
 
@@ -504,7 +505,7 @@ class Governments:
         months_left_in_year = MONTHS_PER_YEAR - self.step_index % MONTHS_PER_YEAR
         committed, _ = self._commitments(months_left_in_year)
         typical = self._typical_package(months_left_in_year) * s.generosity
-        s.offers[:] = s.active & (s.package_budget >= committed + typical)
+        s.offers[:] = s.active & self.may_offer & (s.package_budget >= committed + typical)
 
     def _retention_offers(self, t: int) -> None:
         """In the month a firm's package expires, its county offers one extension if it has

@@ -55,7 +55,7 @@ class LabourMarket:
         """Job events and choices of every worker; returns the returnee founders."""
         n_founders = K.worker_step(self.workers.view(), self.firms.view(self.n_firms),
                                    self.counties.view(), self.state.view(), self.month,
-                                   self.params, self.seed, t)
+                                   self.ind, self.params, self.seed, t)
         if not n_founders:
             return np.zeros(0, dtype=np.int64)
         return np.flatnonzero(self.workers.founder)
@@ -79,7 +79,7 @@ class LabourMarket:
 
     def _match_local(self, t: int) -> None:
         K.match_local(self.workers.view(), self.firms.view(self.n_firms), self.counties.view(),
-                      self.state.view(), self.seed, t)
+                      self.state.view(), self.ind, self.params, self.seed, t)
 
     def _tally(self) -> None:
         """Payroll of each firm and head counts of each county."""

@@ -19,11 +19,14 @@ class ShockState:
         east_demand: multiplier on eastern demand for migrant workers (pandemic, export
             orders).
         logistics: multiplier on logistics costs.
+        border_demand: (industry,) extra multiplier on orders in border counties (border
+            closures hit what they export to neighbours).
     """
 
     demand: np.ndarray
     east_demand: float
     logistics: float
+    border_demand: np.ndarray
 
 
 def _active(year: float, start: float, years: float) -> bool:
@@ -49,5 +52,9 @@ def shock_state(shock: ShockConfig, year: float, industries: list[str],
     # Eastern factories employ the migrants: their demand follows the eastern orders of the
     # industries (export orders, downturn) and falls in the pandemic.
     east_demand = float(demand[EAST].mean()) * (shock.pandemic_east_demand if pandemic else 1.0)
+    border = np.ones(len(industries))
+    if _active(year, shock.border_closure_start, shock.border_closure_years):
+        border = 1.0 - shock.border_closure_size * export_exposure
     return ShockState(demand=demand, east_demand=east_demand,
-                      logistics=shock.pandemic_logistics if pandemic else 1.0)
+                      logistics=shock.pandemic_logistics if pandemic else 1.0,
+                      border_demand=border)

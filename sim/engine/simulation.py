@@ -27,8 +27,9 @@ import copy
 
 import numpy as np
 
-from sim.codes import HOME, MONTHS_PER_YEAR, ORIGIN
+from sim.codes import CENTRAL, HOME, MONTHS_PER_YEAR, ORIGIN
 from sim.config import Config
+from sim.development import rule_of_thumb, simulated_selection
 from sim.engine.entry import Entry
 from sim.engine.environment import Month, month_environment
 from sim.engine.firms import FirmDecisions
@@ -93,12 +94,18 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
         self.state.infrastructure[:] = self.counties.initial_infrastructure
         self.state.local_finding[:] = cfg.model.initial_local_finding
         self.state.local_resource[:] = w.local_resource
+        self.state.market_access[:] = w.market_access
         self.residents = (self.counties.worker_stop - self.counties.worker_start).astype(float)
         self._init_governments()
         kind = self.counties.kind
         self.origin_ids = np.flatnonzero(kind == ORIGIN)
         self.resettlement_ids = np.flatnonzero(self.counties.resettlement_site)
         self.partner_start, self.partner_list = self._pairing_lists()
+        # 创核: under package_counties = core only key-assistance counties, resettlement
+        # sites (and the non-poor inland competitors) offer packages.
+        c = self.counties
+        self.may_offer = ((cfg.policy.package_counties == "all") | (kind == CENTRAL)
+                          | c.key_assistance | c.resettlement_site)
         n = self.n_firms
         alive0 = self.firms.alive[:n]
         self.initial_origin_firms = np.bincount(
@@ -140,11 +147,26 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
         self._tally()
         self._refresh_county_state()
         self._update_local_employment()
+        self._select_industries()
+
+    def _select_industries(self) -> None:
+        """Which industries each county's packages go to (``policy.selection``, MODEL.md
+        §12.3): all; the paper's rule of thumb on the expectations at the start; or the
+        simulated ranking of the county's class from ``experiments.select``."""
+        selection = self.cfg.policy.selection
+        if selection == "rule":
+            self._expectations()
+            self.state.targeted[:] = rule_of_thumb(self.cfg, self.counties, self.ind,
+                                                   self.state.profit_per_capacity,
+                                                   self.state.chain_present)
+        elif selection == "simulated":
+            self.state.targeted[:] = simulated_selection(self.cfg, self.counties,
+                                                         self.world.industry_names)
 
     def environment(self, t: int) -> Month:
         """Wages, prices and shocks at step ``t``."""
         return month_environment(self.cfg, self.params, self.counties, self.ind,
-                                 self.world.industry_names, t)
+                                 self.world.industry_names, self.world.market_access, t)
 
     # --- the step -----------------------------------------------------------------------------
 
@@ -189,3 +211,4 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
         self._refresh_county_state()
         self._expectations()
         self._satellites(t)
+        self._node_workshops(t)
