@@ -3,7 +3,7 @@
 Runs one Hydra multirun through the joblib launcher (all cores)::
 
     policy = baseline, kpi_reform, special_fund_core, training_push, longer_packages,
-             policy_mix
+             policy_mix, connect_chains, paper_strategy
     shock  = none, export_2022
     run.seed = 0..9, world = default (20 years from 2017)
 
@@ -45,8 +45,11 @@ from sim.atomic import atomic_write_bytes
 from sim.cli import main as sim_main
 from sim.jobs import code_version, default_sweep_dir, sweep_dir_override
 
+# connect_chains is kpi_reform with packages targeted by the paper's rule of thumb: the pair
+# compares targeted with untargeted attraction (MODEL.md §12.3); paper_strategy adds cores
+# and nodes.
 ARMS = ("baseline", "kpi_reform", "special_fund_core", "training_push", "longer_packages",
-        "policy_mix")
+        "policy_mix", "connect_chains", "paper_strategy")
 SHOCKS = ("none", "export_2022")
 SEEDS = 10
 WORLD = "default"

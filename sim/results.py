@@ -16,13 +16,19 @@ import pandas as pd
 
 from sim.atomic import atomic_write_bytes, atomic_write_parquet
 from sim.codes import (
+    DEVELOPMENT_TYPES,
+    DOMESTIC_SERVICE,
     ENTRY_NAMES,
     EVENT_NAMES,
     KINDS,
     MONTHS_PER_YEAR,
+    ORIGIN,
     OUTBOUND,
+    POVERTY,
     REASON_NAMES,
     REGIONS,
+    ZONES,
+    Zone,
 )
 from sim.engine import EVENT_COLUMNS, METRICS, MONEY_METRICS, PERSON_METRICS, Simulation
 from sim.engine.governments import SOURCES as BUDGET_SOURCES
@@ -107,6 +113,14 @@ SUMMARY_DOC = {
                                "money and jobs of the same place (before issue 9 the "
                                "numerator also held central counties' spending)",
     "output_poverty_total": "output value of firms in poverty counties over the run (yuan)",
+    # Cuts by zone and by development type (MODEL.md §12); a county may be in several zones.
+    **{f"poverty_local_job_years_{zone}": f"poverty_local_job_years of residents of {zone} "
+       "counties (sim.codes.Zone)" for zone in ZONES},
+    **{f"local_jobs_poverty_{kind}_end": f"persons in local jobs in {kind} firms in poverty "
+       "counties, last month (sim.codes.DevelopmentType)" for kind in DEVELOPMENT_TYPES
+       if kind != "domestic_service"},
+    "outbound_domestic_service_end": "persons from inland counties in outbound domestic-service "
+                                     "jobs, last month (labour export)",
 }
 # Shares: their intervals over seeds stay in [0, 1]. Every other summary field is >= 0.
 SHARE_FIELDS = ("survival_3y", "survival_5y", "post_expiry_survival_2y",
@@ -378,8 +392,31 @@ def summary(sim: Simulation, ts: pd.DataFrame, events: pd.DataFrame,
         "cost_per_local_job_year": (spending["spending_poverty"] / county_job_years
                                     if county_job_years > 0 else float("nan")),
         "output_poverty_total": float(pov_ts.output_value.sum()),
+        **_development_summary(sim),
         "persons_per_agent": sim.world.persons_per_agent,
     }
+
+
+def _development_summary(sim: Simulation) -> dict:
+    """Poverty local job-years by zone and local jobs by development type (MODEL.md §12)."""
+    ppa = sim.world.persons_per_agent
+    column = METRICS.index("poverty_pop_local_jobs")
+    # Months of poverty-alleviated local jobs per county (agents), summed over the run.
+    by_county = sim.record.metrics[: sim.step_index, :, column].sum(axis=0) * ppa / MONTHS_PER_YEAR
+    out = {f"poverty_local_job_years_{zone.label}":
+           float(by_county[getattr(sim.counties, zone.label)].sum()) for zone in Zone}
+    pov = sim.counties.kind == POVERTY
+    employment = sim.state.industry_employment[pov].sum(axis=0) * ppa
+    for code, label in enumerate(DEVELOPMENT_TYPES):
+        if label != "domestic_service":
+            out[f"local_jobs_poverty_{label}_end"] = float(
+                employment[sim.ind.development_type == code].sum())
+    w = sim.workers
+    service = sim.ind.development_type[w.outbound_industry] == DOMESTIC_SERVICE
+    out["outbound_domestic_service_end"] = float(
+        ((w.status == OUTBOUND) & service & (sim.counties.kind[w.home_county] != ORIGIN)).sum()
+        * ppa)
+    return out
 
 
 def strict_json_value(x):

@@ -265,3 +265,19 @@ def test_nodes_open_township_workshops_from_inland_headquarters():
     base = run_sim(*DEFAULT_6Y)
     assert (ev["entry_kind"] == ENTRY_SATELLITE).sum() > (
         base.events_array()["entry_kind"] == ENTRY_SATELLITE).sum()
+
+
+def test_summary_cuts_by_zone_and_development_type_add_up():
+    from sim.results import events_frame, summary, timeseries_frame
+
+    sim = run_sim(*DEFAULT_6Y)
+    result = summary(sim, timeseries_frame(sim, {}), events_frame(sim, {}))
+    total = result["poverty_local_job_years"]
+    for zone in Zone:
+        value = result[f"poverty_local_job_years_{zone.label}"]
+        present = (getattr(sim.counties, zone.label) & (sim.counties.kind == POVERTY)).any()
+        assert (0 < value < total) if present else value == 0, zone.label
+    by_type = sum(v for k, v in result.items() if k.startswith("local_jobs_poverty_")
+                  and k.endswith("_end") and k != "local_jobs_poverty_end")
+    assert by_type == pytest.approx(result["local_jobs_poverty_end"])
+    assert result["outbound_domestic_service_end"] > 0
