@@ -5,8 +5,9 @@
   visitors (ecology, nearness, red tourism); ethnic handicrafts sell on the brand of their
   place; border counties also export to neighbours; labour export has no local firm.
 - :func:`county_classes`: the kind of county a selection is made for (zone x core).
-- :func:`targeted_industries`: which industries a county's packages go to under
-  ``policy.selection`` (none, the paper's rule of thumb, or the simulated ranking).
+- :func:`rule_of_thumb` and :func:`simulated_selection`: which industries a county's packages
+  go to under ``policy.selection`` (``rule``, ``simulated``; ``none`` targets all), applied
+  by ``Simulation._select_industries``.
 
 Numpy only (engine layer); ``experiments.select`` writes the ranking this module reads.
 """
