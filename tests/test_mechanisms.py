@@ -99,6 +99,7 @@ def _worker_step_founders(experience, rate=1.0, min_experience=36):
     workers.experience_months[:] = experience
     counties = Table(COUNTY_FIELDS, 1)
     counties.kind[:] = POVERTY
+    counties.worker_stop[:] = n  # every worker lives in the one county
     state = Table(COUNTY_STATE_FIELDS, 1, n_industries=1)
     state.offers[:] = True
     state.infrastructure[:] = 0.5

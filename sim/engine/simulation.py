@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 
+import numba
 import numpy as np
 
 from sim.codes import CENTRAL, HOME, MONTHS_PER_YEAR, ORIGIN
@@ -41,6 +42,17 @@ from sim.state import COUNTY_STATE_FIELDS, Table
 from sim.world import DYNAMICS_STREAM, World, generate
 
 INIT_STEP = 1 << 40  # draw "step" used for the initial hiring round
+# Below this many worker agents a step is too short for threads to pay (run.threads = 0).
+PARALLEL_MIN_WORKERS = 100_000
+
+
+def kernel_threads(requested: int, n_workers: int) -> int:
+    """Threads for the parallel kernels: ``requested`` (capped at numba's pool), or with 0 all
+    cores for a large world and one for a small one."""
+    pool = numba.config.NUMBA_NUM_THREADS
+    if requested > 0:
+        return min(requested, pool)
+    return pool if n_workers >= PARALLEL_MIN_WORKERS else 1
 
 
 class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
@@ -85,6 +97,8 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
         self.ind = w.industry
         self.n_ind = len(w.industry_names)
         self.n_steps = cfg.run.years * MONTHS_PER_YEAR
+        self.threads = kernel_threads(cfg.run.threads, self.workers.n)
+        numba.set_num_threads(self.threads)
         self.step_index = 0
         # Dynamics draws use their own 63-bit seed derived from run.seed.
         state = np.random.SeedSequence([cfg.run.seed, DYNAMICS_STREAM]).generate_state(1, np.uint64)
@@ -175,6 +189,7 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
         t = self.step_index
         if t >= self.n_steps:
             raise RuntimeError("the run is complete")
+        numba.set_num_threads(self.threads)  # per calling thread (the app steps from others)
         self.month = self.environment(t)
         self._east_market(t)
         self.step_events = []
