@@ -24,6 +24,7 @@ fully determines step t + 1.
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import numba
 import numpy as np
@@ -37,6 +38,7 @@ from sim.engine.firms import FirmDecisions
 from sim.engine.governments import REPLAY_DIMENSIONS, Governments
 from sim.engine.labour import EAST_COLUMNS, LabourMarket
 from sim.engine.records import METRICS, Records, RunRecord
+from sim.memory import check_memory
 from sim.params import make_params
 from sim.state import COUNTY_STATE_FIELDS, Table
 from sim.world import DYNAMICS_STREAM, World, generate
@@ -88,11 +90,18 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
             self.replay = (dimension, np.asarray(choices, dtype=float))
             if dimension == "packages":  # package terms and targeting (chain screening)
                 self.params = self.params._replace(chain_screening=True)
-        self.world = world if world is not None else generate(cfg)
-        w = self.world
+        check_memory(cfg)
+        if world is None:
+            # The run owns the world it generates: its firm and worker tables are the state
+            # (no second copy of the largest arrays; sim.world keeps the static data).
+            w = generate(cfg)
+            self.firms, self.workers = w.firms, w.workers
+            self.world = dataclasses.replace(w, firms=None, workers=None)
+        else:  # a world shared with other runs stays as it was
+            w = self.world = world
+            self.firms = copy.deepcopy(w.firms)
+            self.workers = copy.deepcopy(w.workers)
         self.counties = w.counties
-        self.firms = copy.deepcopy(w.firms)
-        self.workers = copy.deepcopy(w.workers)
         self.n_firms = w.n_firms
         self.ind = w.industry
         self.n_ind = len(w.industry_names)
