@@ -42,7 +42,7 @@ lint: $(TEST_STAMP)
 	$(PY) -m ruff check sim tests experiments scripts
 
 bench: $(RUN_STAMP)
-	$(PY) scripts/benchmark.py $(ARGS)
+	$(PY) -m experiments.bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache results/runs results/sweeps

@@ -64,6 +64,8 @@ def sweep_overrides(arms=ARMS, shocks=SHOCKS, seeds: int = SEEDS, world: str = W
     override of a key the design sets (e.g. ``world=teaching``) replaces it."""
     base = [f"world={world}", f"policy={','.join(arms)}", f"shock={','.join(shocks)}",
             f"run.seed=range({seeds})", "run.progress=false", "run.figures=false",
+            # One run per core: each run's kernels use one thread (same results).
+            "run.threads=1",
             "hydra/launcher=joblib", "hydra/hydra_logging=disabled"]
     extra = list(extra or [])
     keys = {o.split("=", 1)[0] for o in extra}

@@ -30,6 +30,7 @@ from sim.config import (
     to_config,
 )
 from sim.engines import make_simulation
+from sim.memory import check_memory
 from sim.results import run_id_for, write_run
 
 GROUPS = ("world", "policy", "shock")
@@ -102,7 +103,7 @@ def preflight(overrides: list[str]) -> None:
     checks = [plain] + [plain + [f"{key}={v}"] for key, values in sweeps for v in values]
     for overrides_set in checks:
         try:
-            compose(overrides_set)
+            check_memory(compose(overrides_set))
         except ConfigError as exc:
             raise InputError(str(exc)) from None
         except (HydraException, OmegaConfBaseException, ValueError) as exc:

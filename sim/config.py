@@ -535,6 +535,10 @@ class RunConfig:
     start_year: int = param(2017, "year", 1900, 2200)
     progress: bool = param(True, doc="show a progress line on long runs")
     figures: bool = param(True, doc="write PNG figures of the run")
+    threads: int = param(0, "threads", 0, 1024,
+                         doc="threads of the parallel kernels (results do not depend on it); "
+                             "0: all cores for worlds of at least 100,000 worker agents, else "
+                             "1; sweeps running one run per core use 1")
 
 
 @dataclass

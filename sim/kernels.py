@@ -15,6 +15,16 @@ Performance rule: a loop over agents unpacks the arrays it uses once, at the top
 helpers take scalars (and the scalar records ``params`` and ``month``), never a table. Numba
 reference-counts every array of a namedtuple that a helper indexes, on every call: a helper
 taking the tables cost 40x the work of the whole loop body.
+
+Parallel rule: loops over workers run in parallel over counties (``prange``), each county's
+workers in index order (workers are stored in contiguous blocks by home county, and a local
+job is in the home county, so a county's loop touches only its own workers, its own firms and
+its own county row). Draws are counter-based and every sum is accumulated inside one county
+in a fixed order, so results are bit-identical whatever the number of threads; counts that
+cross counties are summed afterwards from per-county arrays. A parallel kernel unpacks every
+array into a local first and clears arrays with plain loops, never ``a[:] = 0`` on a table's
+attribute: numba's parfor pass does not see that two reads of ``state.x`` are one array and
+reorders such a clear after the loop (the counts came out zero).
 """
 
 from __future__ import annotations
@@ -22,7 +32,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
+from numba.core import config as numba_config
 
 from sim.codes import (
     HOME,
@@ -65,6 +76,9 @@ from sim.rules import (
     within_reach,
     worker_wage,
 )
+
+# A parallel region receives a namedtuple as unpacked scalars; the parameter record has ~180.
+numba_config.PARFOR_MAX_TUPLE_SIZE = max(numba_config.PARFOR_MAX_TUPLE_SIZE, 1024)
 
 # Options of a worker's choice (Harris-Todaro), in the order of the value vector.
 OPTION_LOCAL, OPTION_OUTBOUND, OPTION_HOME = 0, 1, 2
@@ -257,7 +271,7 @@ def option_values(params, month, status, seeking, skill, experience_months, care
     values[current] += params.switching_inertia
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def worker_step(workers, firms, counties, state, month, industries, params, seed, step):
     """One month of every worker: job events, then (forced after a job loss, else with the
     search probability) the logit choice over expected incomes (:func:`option_values`).
@@ -275,90 +289,102 @@ def worker_step(workers, firms, counties, state, month, industries, params, seed
     """
     status, employer, skill, seeking = (workers.status, workers.employer, workers.skill,
                                         workers.seeking)
-    experience, industry, home = (workers.experience_months, workers.outbound_industry,
-                                  workers.home_county)
-    kind = counties.kind
+    experience, industry = workers.experience_months, workers.outbound_industry
+    founder, female, care, age = workers.founder, workers.female, workers.care, workers.age
+    firm_alive, layoff_prob = firms.alive, firms.layoff_prob
+    kind, worker_start, worker_stop = counties.kind, counties.worker_start, counties.worker_stop
+    offers, profit, package = (state.offers, state.profit_per_capacity,
+                               state.package_per_capacity)
+    infrastructure, employment = state.infrastructure, state.industry_employment
+    local_employment = state.local_employment
     development_type, outbound_trade = industries.development_type, industries.outbound_trade
     premium, firm_based = industries.outbound_wage_premium, industries.firm_based
-    values = np.empty(3)
-    n_founders = 0
-    for w in range(status.size):
-        c = home[w]
-        st = status[w]
-        forced = False
-        founded = False
-        if st == LOCAL:
-            f = employer[w]
-            if (not firms.alive[f]) or uniform(seed, step, w, P_LAYOFF) < firms.layoff_prob[f]:
-                st = HOME
-                employer[w] = -1
-                forced = True
-            else:
-                skill[w] += params.learning_local * (1.0 - skill[w])
-        elif st == OUTBOUND:
-            if uniform(seed, step, w, P_SEPARATION) < params.outbound_separation:
-                st = OUTBOUND_SEEKING
-            else:
-                experience[w] += 1
-                skill[w] += params.learning_outbound * (1.0 - skill[w])
-                k = industry[w]
-                if (kind[c] != ORIGIN and experience[w] >= params.returnee_min_experience
-                        and firm_based[k] > 0):
-                    offers = 1.0 if state.offers[c] else 0.0
-                    prospect = (state.profit_per_capacity[c, k]
-                                + offers * state.package_per_capacity[c, k])
-                    p = founding_probability(params, prospect, offers, state.infrastructure[c])
-                    founded = uniform(seed, step, w, P_RETURNEE) < p
-        elif st == OUTBOUND_SEEKING:
-            if uniform(seed, step, w, P_OUT_FIND) < month.outbound_finding:
-                st = OUTBOUND
-                if (experience[w] == 0 or uniform(seed, step, w, P_OUT_INDUSTRY)
-                        < params.outbound_industry_switch):
-                    k = outbound_job_industry(params, development_type, outbound_trade,
-                                              state.industry_employment[c], workers.female[w],
-                                              uniform(seed, step, w, P_OUT_INDUSTRY + 200),
-                                              uniform(seed, step, w, P_OUT_INDUSTRY + 100))
-                    if k != industry[w]:
-                        experience[w] = 0
-                    industry[w] = k
-        workers.founder[w] = founded
-        if founded:
-            n_founders += 1
-            status[w] = HOME
-            seeking[w] = False
-            continue
-        if forced or uniform(seed, step, w, P_SEARCH) < params.search_prob:
-            option_values(params, month, st, seeking[w], skill[w], experience[w],
-                          workers.care[w], workers.age[w], kind[c] == ORIGIN, month.wage[c],
-                          month.min_wage[c], state.local_employment[c], month.home_income[c],
-                          premium[industry[w]], values)
-            choice = logit_pick(values, 3, 1.0, uniform(seed, step, w, P_CHOICE))
-            if choice == OPTION_LOCAL:
-                if st != LOCAL:
+    n_counties = kind.size
+    founders_in = np.zeros(n_counties, dtype=np.int64)
+    for c in prange(n_counties):
+        values = np.empty(3)
+        for w in range(worker_start[c], worker_stop[c]):
+            st = status[w]
+            forced = False
+            founded = False
+            if st == LOCAL:
+                f = employer[w]
+                if (not firm_alive[f]
+                        or uniform(seed, step, w, P_LAYOFF) < layoff_prob[f]):
                     st = HOME
-                    seeking[w] = True
-            elif choice == OPTION_OUTBOUND:
-                if st != OUTBOUND and st != OUTBOUND_SEEKING:
-                    st = OUTBOUND_SEEKING
                     employer[w] = -1
+                    forced = True
+                else:
+                    skill[w] += params.learning_local * (1.0 - skill[w])
+            elif st == OUTBOUND:
+                if uniform(seed, step, w, P_SEPARATION) < params.outbound_separation:
+                    st = OUTBOUND_SEEKING
+                else:
+                    experience[w] += 1
+                    skill[w] += params.learning_outbound * (1.0 - skill[w])
+                    k = industry[w]
+                    if (kind[c] != ORIGIN and experience[w] >= params.returnee_min_experience
+                            and firm_based[k] > 0):
+                        offered = 1.0 if offers[c] else 0.0
+                        prospect = profit[c, k] + offered * package[c, k]
+                        p = founding_probability(params, prospect, offered, infrastructure[c])
+                        founded = uniform(seed, step, w, P_RETURNEE) < p
+            elif st == OUTBOUND_SEEKING:
+                if uniform(seed, step, w, P_OUT_FIND) < month.outbound_finding:
+                    st = OUTBOUND
+                    if (experience[w] == 0 or uniform(seed, step, w, P_OUT_INDUSTRY)
+                            < params.outbound_industry_switch):
+                        k = outbound_job_industry(
+                            params, development_type, outbound_trade,
+                            employment[c], female[w],
+                            uniform(seed, step, w, P_OUT_INDUSTRY + 200),
+                            uniform(seed, step, w, P_OUT_INDUSTRY + 100))
+                        if k != industry[w]:
+                            experience[w] = 0
+                        industry[w] = k
+            founder[w] = founded
+            if founded:
+                founders_in[c] += 1
+                status[w] = HOME
                 seeking[w] = False
-            else:
-                st = HOME
-                employer[w] = -1
-                seeking[w] = False
-        status[w] = st
-    return n_founders
+                continue
+            if forced or uniform(seed, step, w, P_SEARCH) < params.search_prob:
+                option_values(params, month, st, seeking[w], skill[w], experience[w],
+                              care[w], age[w], kind[c] == ORIGIN,
+                              month.wage[c], month.min_wage[c], local_employment[c],
+                              month.home_income[c], premium[industry[w]], values)
+                choice = logit_pick(values, 3, 1.0, uniform(seed, step, w, P_CHOICE))
+                if choice == OPTION_LOCAL:
+                    if st != LOCAL:
+                        st = HOME
+                        seeking[w] = True
+                elif choice == OPTION_OUTBOUND:
+                    if st != OUTBOUND and st != OUTBOUND_SEEKING:
+                        st = OUTBOUND_SEEKING
+                        employer[w] = -1
+                    seeking[w] = False
+                else:
+                    st = HOME
+                    employer[w] = -1
+                    seeking[w] = False
+            status[w] = st
+    return founders_in.sum()
 
 
 # --- local labour markets -------------------------------------------------------------------
 
-@njit(cache=True)
-def count_employees(workers, firms):
-    """Recount each firm's employees from the workers pointing at it."""
-    firms.employees[:] = 0
-    for w in range(workers.status.size):
-        if workers.status[w] == LOCAL:
-            firms.employees[workers.employer[w]] += 1
+@njit(cache=True, parallel=True)
+def count_employees(workers, firms, counties):
+    """Recount each firm's employees from the workers pointing at it (by county: a local job
+    is in the worker's home county)."""
+    employees, status, employer = firms.employees, workers.status, workers.employer
+    worker_start, worker_stop = counties.worker_start, counties.worker_stop
+    for f in range(employees.size):
+        employees[f] = 0
+    for c in prange(worker_start.size):
+        for w in range(worker_start[c], worker_stop[c]):
+            if status[w] == LOCAL:
+                employees[employer[w]] += 1
 
 
 @njit(cache=True)
@@ -382,7 +408,7 @@ def vacancy_lists(firms, n_counties):
     return vacancies, start, firm_list
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def match_local(workers, firms, counties, state, industries, params, seed, step):
     """Fill vacancies inside each county from its local job seekers.
 
@@ -393,25 +419,29 @@ def match_local(workers, firms, counties, state, industries, params, seed, step)
     """
     n_counties = counties.kind.size
     vacancies, start, firm_list = vacancy_lists(firms, n_counties)
-    for c in range(n_counties):
+    status, seeking, employer, care = (workers.status, workers.seeking, workers.employer,
+                                       workers.care)
+    employees, parent, industry = firms.employees, firms.parent, firms.industry
+    care_friendly_trade = industries.care_friendly
+    seekers, hires = state.seekers, state.hires
+    worker_start, worker_stop = counties.worker_start, counties.worker_stop
+    for c in prange(n_counties):
         lo, hi = start[c], start[c + 1]
-        first, stop = counties.worker_start[c], counties.worker_stop[c]
+        first, stop = worker_start[c], worker_stop[c]
         n_seek = 0
         for w in range(first, stop):
-            if workers.seeking[w] and workers.status[w] == HOME:
+            if seeking[w] and status[w] == HOME:
                 n_seek += 1
-        state.seekers[c] = n_seek
-        state.hires[c] = 0
+        seekers[c] = n_seek
+        n_hired = 0
         open_total = 0
         for k in range(lo, hi):
             open_total += vacancies[firm_list[k]]
-        if n_seek == 0 or open_total == 0:
-            continue
-        p_hire = min(1.0, open_total / n_seek)
+        p_hire = min(1.0, open_total / n_seek) if n_seek > 0 else 0.0
         for w in range(first, stop):
             if open_total == 0:
                 break
-            if not (workers.seeking[w] and workers.status[w] == HOME):
+            if not (seeking[w] and status[w] == HOME):
                 continue
             if uniform(seed, step, w, P_MATCH) >= p_hire:
                 continue
@@ -423,18 +453,18 @@ def match_local(workers, firms, counties, state, industries, params, seed, step)
                 if target < acc:
                     chosen = firm_list[k]
                     break
-            care_friendly = (firms.parent[chosen] >= 0
-                             or industries.care_friendly[firms.industry[chosen]] > 0)
-            if not within_reach(params, workers.care[w], care_friendly,
+            care_friendly = parent[chosen] >= 0 or care_friendly_trade[industry[chosen]] > 0
+            if not within_reach(params, care[w], care_friendly,
                                 uniform(seed, step, w, P_CARE_ACCESS)):
                 continue
             vacancies[chosen] -= 1
             open_total -= 1
-            firms.employees[chosen] += 1
-            workers.employer[w] = chosen
-            workers.status[w] = LOCAL
-            workers.seeking[w] = False
-            state.hires[c] += 1
+            employees[chosen] += 1
+            employer[w] = chosen
+            status[w] = LOCAL
+            seeking[w] = False
+            n_hired += 1
+        hires[c] = n_hired
 
 
 @njit(cache=True)
@@ -448,35 +478,47 @@ def local_employment(state):
             state.local_finding[c])
 
 
-@njit(cache=True)
-def worker_tallies(workers, firms, state, month, params):
+@njit(cache=True, parallel=True)
+def worker_tallies(workers, firms, counties, state, month, params):
     """Per-firm payroll and per-county head counts in one pass over workers.
 
     ``state.status_counts[c, s]`` counts residents of county ``c`` with status ``s``;
     ``state.skill_sum`` sums the skill of the local labour pool (at home or in local jobs).
     """
-    firms.skill_sum[:] = 0.0
-    firms.wage_bill[:] = 0.0
-    firms.employees[:] = 0
-    state.status_counts[:, :] = 0
-    state.skill_sum[:] = 0.0
-    state.wage_sum_local[:] = 0.0
-    state.poverty_local[:] = 0
-    for w in range(workers.status.size):
-        c = workers.home_county[w]
-        st = workers.status[w]
-        state.status_counts[c, st] += 1
-        if st == HOME or st == LOCAL:  # the local labour pool
-            state.skill_sum[c] += workers.skill[w]
-        if st == LOCAL:
-            f = workers.employer[w]
-            wage = worker_wage(params, month.wage[c], month.min_wage[c], workers.skill[w])
-            firms.employees[f] += 1
-            firms.skill_sum[f] += workers.skill[w]
-            firms.wage_bill[f] += wage
-            state.wage_sum_local[c] += wage
-            if workers.poverty_alleviated[w]:
-                state.poverty_local[c] += 1
+    status, skill, employer = workers.status, workers.skill, workers.employer
+    poverty_alleviated = workers.poverty_alleviated
+    employees, firm_skill, wage_bill = firms.employees, firms.skill_sum, firms.wage_bill
+    status_counts, skill_sum = state.status_counts, state.skill_sum
+    wage_sum_local, poverty_local = state.wage_sum_local, state.poverty_local
+    worker_start, worker_stop = counties.worker_start, counties.worker_stop
+    county_wage, min_wage = month.wage, month.min_wage
+    for f in range(employees.size):
+        employees[f] = 0
+        firm_skill[f] = 0.0
+        wage_bill[f] = 0.0
+    for c in prange(worker_start.size):
+        pool_skill = 0.0
+        wages = 0.0
+        n_poverty = 0
+        for s in range(status_counts.shape[1]):
+            status_counts[c, s] = 0
+        for w in range(worker_start[c], worker_stop[c]):
+            st = status[w]
+            status_counts[c, st] += 1
+            if st == HOME or st == LOCAL:  # the local labour pool
+                pool_skill += skill[w]
+            if st == LOCAL:
+                f = employer[w]
+                wage = worker_wage(params, county_wage[c], min_wage[c], skill[w])
+                employees[f] += 1
+                firm_skill[f] += skill[w]
+                wage_bill[f] += wage
+                wages += wage
+                if poverty_alleviated[w]:
+                    n_poverty += 1
+        skill_sum[c] = pool_skill
+        wage_sum_local[c] = wages
+        poverty_local[c] = n_poverty
 
 
 # --- firms: the month's accounts --------------------------------------------------------------
@@ -662,45 +704,57 @@ def choose_locations(deciders, state, pairing, industries, params, outside_optio
 
 # --- yearly worker processes ---------------------------------------------------------------
 
-@njit(cache=True)
-def train_workers(workers, state, params, seed, step, trained):
+@njit(cache=True, parallel=True)
+def train_workers(workers, counties, state, params, seed, step, trained):
     """Order-based vocational courses (订单式培训) for local employees and local job seekers:
     each is trained with the county's probability; a course closes ``training_skill_gain``
     of the gap to full skill. ``trained[c]`` counts the worker agents trained in county ``c``.
     """
-    for w in range(workers.status.size):
-        c = workers.home_county[w]
-        p = state.training_prob[c]
-        if p <= 0.0 or not (workers.status[w] == LOCAL or workers.seeking[w]):
+    status, seeking, skill = workers.status, workers.seeking, workers.skill
+    worker_start, worker_stop = counties.worker_start, counties.worker_stop
+    training_prob = state.training_prob
+    for c in prange(worker_start.size):
+        p = training_prob[c]
+        if p <= 0.0:
             continue
-        if uniform(seed, step, w, P_TRAINING) < p:
-            workers.skill[w] += params.training_skill_gain * (1.0 - workers.skill[w])
-            trained[c] += 1
+        for w in range(worker_start[c], worker_stop[c]):
+            if not (status[w] == LOCAL or seeking[w]):
+                continue
+            if uniform(seed, step, w, P_TRAINING) < p:
+                skill[w] += params.training_skill_gain * (1.0 - skill[w])
+                trained[c] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def age_workers(workers, counties, params, seed, step):
     """Workers age a year; retirees are replaced by young entrants in the same county.
 
     Returns:
         Number of replacements.
     """
-    replaced = 0
-    for w in range(workers.status.size):
-        workers.age[w] += 1
-        if workers.age[w] < params.retirement_age:
-            continue
-        replaced += 1
-        workers.age[w] = params.entry_age
-        workers.status[w] = HOME
-        workers.employer[w] = -1
-        workers.seeking[w] = False
-        workers.experience_months[w] = 0
-        female = uniform(seed, step, w, P_DEMOGRAPHY) < params.female_share
-        workers.female[w] = female
-        p_care = params.care_share_female if female else params.care_share_male
-        workers.care[w] = (uniform(seed, step, w, P_DEMOGRAPHY + 100)
-                           < params.entrant_care_factor * p_care)
-        workers.skill[w] = entrant_skill(params, counties.kind[workers.home_county[w]],
-                                         uniform(seed, step, w, P_NEWBORN))
-    return replaced
+    age, status, employer, seeking = (workers.age, workers.status, workers.employer,
+                                      workers.seeking)
+    experience, female_, care, skill = (workers.experience_months, workers.female,
+                                        workers.care, workers.skill)
+    worker_start, worker_stop, county_kind = (counties.worker_start, counties.worker_stop,
+                                              counties.kind)
+    replaced = np.zeros(worker_start.size, dtype=np.int64)
+    for c in prange(worker_start.size):
+        kind = county_kind[c]
+        for w in range(worker_start[c], worker_stop[c]):
+            age[w] += 1
+            if age[w] < params.retirement_age:
+                continue
+            replaced[c] += 1
+            age[w] = params.entry_age
+            status[w] = HOME
+            employer[w] = -1
+            seeking[w] = False
+            experience[w] = 0
+            female = uniform(seed, step, w, P_DEMOGRAPHY) < params.female_share
+            female_[w] = female
+            p_care = params.care_share_female if female else params.care_share_male
+            care[w] = (uniform(seed, step, w, P_DEMOGRAPHY + 100)
+                       < params.entrant_care_factor * p_care)
+            skill[w] = entrant_skill(params, kind, uniform(seed, step, w, P_NEWBORN))
+    return replaced.sum()

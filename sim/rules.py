@@ -38,6 +38,24 @@ def uniform(seed, step, index, purpose):
 
 
 @njit(cache=True)
+def uniforms(seed, step, indices, purpose):
+    """:func:`uniform` for each of ``indices`` (numpy glue draws arrays in one call)."""
+    out = np.empty(indices.size)
+    for k in range(indices.size):
+        out[k] = uniform(seed, step, indices[k], purpose)
+    return out
+
+
+@njit(cache=True)
+def normals(seed, step, indices, purpose):
+    """:func:`normal` for each of ``indices``."""
+    out = np.empty(indices.size)
+    for k in range(indices.size):
+        out[k] = normal(seed, step, indices[k], purpose)
+    return out
+
+
+@njit(cache=True)
 def normal(seed, step, index, purpose):
     """A standard normal draw (Box-Muller on two counter-based uniforms)."""
     u1 = uniform(seed, step, index, purpose)

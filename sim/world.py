@@ -41,11 +41,13 @@ CAMPAIGN_PACKAGE_YEARS = 3
 
 @dataclass
 class World:
-    """The initial world: county, firm and worker tables plus static per-industry data."""
+    """The initial world: county, firm and worker tables plus static per-industry data. A
+    simulation that generated its own world keeps only the static part (``firms`` and
+    ``workers`` are None: the run's tables are the state)."""
 
     counties: Table
-    firms: Table
-    workers: Table
+    firms: Table | None
+    workers: Table | None
     n_firms: int
     industry: Industries
     industry_names: list[str]

@@ -148,9 +148,10 @@ def test_package_payments_stop_at_expiry_and_follow_credibility():
     f = sim.firms
     n = sim.n_firms
     had_package = f.subsidy_months_left[:n] > 0
+    county_before = f.county[:n].copy()
     sim.step()
     packaged = f.alive[:n] & had_package
-    unpackaged = f.alive[:n] & ~had_package & (f.county[:n] == sim.world.firms.county[:n])
+    unpackaged = f.alive[:n] & ~had_package & (f.county[:n] == county_before)
     # No fund in baseline: firms without a package get nothing.
     assert np.all(f.subsidy[:n][unpackaged] == 0)
     assert np.any(f.subsidy[:n][packaged] > 0)

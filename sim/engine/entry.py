@@ -27,7 +27,7 @@ from sim.codes import (
     R_NONE,
 )
 from sim.engine.firms import Deciders
-from sim.rules import normal, uniform
+from sim.rules import normals, uniforms
 from sim.world import DYNAMICS_STREAM, plant_capacity
 
 
@@ -88,15 +88,15 @@ class Entry:
             return
         inland = np.flatnonzero(self.counties.kind != ORIGIN)
         expected = rate * self.counties.population[inland]
-        u = np.array([uniform(self.seed, t, int(c), P_LOCAL_BIRTH) for c in inland])
+        u = uniforms(self.seed, t, inland.astype(np.int64), P_LOCAL_BIRTH)
         n_try = _poisson_from_uniform(expected, u)
         county = np.repeat(inland, n_try)
         if county.size == 0:
             return
         slot = np.concatenate([np.arange(k) for k in n_try if k])
         key = county * 64 + np.minimum(slot, 63)
-        draws = np.array([[uniform(self.seed, t, int(k), P_LOCAL_BIRTH + 100 * j)
-                           for j in (1, 2)] for k in key])
+        draws = np.column_stack([uniforms(self.seed, t, key, P_LOCAL_BIRTH + 100 * j)
+                                 for j in (1, 2)])
         local = np.flatnonzero(self.ind.firm_based > 0)
         industry = local[np.minimum((draws[:, 0] * local.size).astype(np.int64),
                                     local.size - 1)]
@@ -107,7 +107,7 @@ class Entry:
         found = prospect > 0.0
         if not found.any():
             return
-        z = np.array([normal(self.seed, t, int(k), P_LOCAL_BIRTH + 500) for k in key[found]])
+        z = normals(self.seed, t, key[found].astype(np.int64), P_LOCAL_BIRTH + 500)
         self._add_firms(t, county[found], industry[found], self._pareto(draws[found, 1]),
                         self._efficiency(z), np.full(int(found.sum()), -1), ENTRY_LOCAL_BIRTH)
 
@@ -131,8 +131,8 @@ class Entry:
         """Experienced outbound workers found small firms at home (筑巢引凤) and work there."""
         w = self.workers
         home = w.home_county[founders]
-        u = np.array([uniform(self.seed, t, int(x), P_RETURNEE + 100) for x in founders])
-        z = np.array([normal(self.seed, t, int(x), P_RETURNEE + 200) for x in founders])
+        u = uniforms(self.seed, t, founders.astype(np.int64), P_RETURNEE + 100)
+        z = normals(self.seed, t, founders.astype(np.int64), P_RETURNEE + 200)
         prod = self.cfg.model.returnee_firm_scale * self._pareto(u)
         origin = np.where(self.counties.partner[home] >= 0, self.counties.partner[home], -1)
         ids = self._add_firms(t, home, w.outbound_industry[founders].astype(np.int64), prod,
@@ -155,8 +155,8 @@ class Entry:
                                  >= m.satellite_min_parent_size))
         if cand.size == 0:
             return
-        u = np.array([uniform(self.seed, t, int(x), P_PARTNER) for x in cand])
-        v = np.array([uniform(self.seed, t, int(x), P_PARTNER + 100) for x in cand])
+        u = uniforms(self.seed, t, cand.astype(np.int64), P_PARTNER)
+        v = uniforms(self.seed, t, cand.astype(np.int64), P_PARTNER + 100)
         targets = np.full(cand.size, -1, dtype=np.int64)
         home = f.county[cand]
         n_part = self.partner_start[home + 1] - self.partner_start[home]
@@ -182,7 +182,7 @@ class Entry:
         gain = np.where(ok, s.profit_per_capacity[to, i]
                         + s.package_per_capacity[to, i] * s.offers[to]
                         - s.profit_per_capacity[home, i], -1.0)
-        draw = np.array([uniform(self.seed, t, int(x), P_PARTNER + 200) for x in cand])
+        draw = uniforms(self.seed, t, cand.astype(np.int64), P_PARTNER + 200)
         opens = ok & (gain > 0) & (draw < m.satellite_rate)
         self._open_workshops(t, cand[opens], targets[opens])
 
@@ -208,7 +208,7 @@ class Entry:
         home = f.county[cand]
         region = self.counties.region
         poverty = np.flatnonzero(kind == POVERTY)
-        u = np.array([uniform(self.seed, t, int(x), P_PARTNER + 300) for x in cand])
+        u = uniforms(self.seed, t, cand.astype(np.int64), P_PARTNER + 300)
         targets = home.astype(np.int64)
         away = kind[home] != POVERTY
         for k in np.flatnonzero(away):
@@ -219,7 +219,7 @@ class Entry:
         s = self.state
         prospect = (s.profit_per_capacity[targets, i]
                     + s.package_per_capacity[targets, i] * s.offers[targets])
-        draw = np.array([uniform(self.seed, t, int(x), P_PARTNER + 400) for x in cand])
+        draw = uniforms(self.seed, t, cand.astype(np.int64), P_PARTNER + 400)
         opens = (prospect > 0) & (draw < rate)
         self._open_workshops(t, cand[opens], targets[opens])
 

@@ -69,7 +69,7 @@ from sim.codes import (
     Region,
 )
 from sim.config import PolicyConfig
-from sim.rules import logistics_cost, uniform
+from sim.rules import logistics_cost, uniform, uniforms
 
 USES = ("packages", "retention", "training", "infrastructure")
 U_PACKAGES, U_RETENTION, U_TRAINING, U_INFRASTRUCTURE = range(len(USES))
@@ -302,7 +302,7 @@ class Governments:
         allowed = np.all((menu[:, ~self.scored] == 0), axis=1)[:, None] & np.ones(n_l, bool)
         allowed &= (menu[:, U_PACKAGES] > 0)[:, None] | (np.arange(n_l) == n_l - 1)[None, :]
         values = np.where(allowed[None], values, -np.inf).reshape(n_c, n_b * n_l)
-        u = np.array([uniform(self.seed, t, c, P_GOVERNMENT) for c in range(n_c)])
+        u = uniforms(self.seed, t, np.arange(n_c, dtype=np.int64), P_GOVERNMENT)
         pick = choose_bundles(values, p.government_temperature, u)
         shares = menu[pick // n_l].copy()
         level = pick % n_l
@@ -605,5 +605,6 @@ class Governments:
         return months * self.cfg.policy.wage_subsidy * self.median_plant_size
 
     def _train_workers(self, t: int, trained: np.ndarray) -> None:
-        K.train_workers(self.workers.view(), self.state.view(), self.params, self.seed, t,
+        K.train_workers(self.workers.view(), self.counties.view(), self.state.view(),
+                        self.params, self.seed, t,
                         trained)

@@ -75,7 +75,8 @@ class LabourMarket:
         K.local_employment(self.state.view())
 
     def _count_employees(self) -> None:
-        K.count_employees(self.workers.view(), self.firms.view(self.n_firms))
+        K.count_employees(self.workers.view(), self.firms.view(self.n_firms),
+                          self.counties.view())
 
     def _match_local(self, t: int) -> None:
         K.match_local(self.workers.view(), self.firms.view(self.n_firms), self.counties.view(),
@@ -83,7 +84,8 @@ class LabourMarket:
 
     def _tally(self) -> None:
         """Payroll of each firm and head counts of each county."""
-        K.worker_tallies(self.workers.view(), self.firms.view(self.n_firms), self.state.view(),
+        K.worker_tallies(self.workers.view(), self.firms.view(self.n_firms),
+                         self.counties.view(), self.state.view(),
                          self.month, self.params)
 
     def _age_workers(self, t: int) -> None:

@@ -24,7 +24,9 @@ fully determines step t + 1.
 from __future__ import annotations
 
 import copy
+import dataclasses
 
+import numba
 import numpy as np
 
 from sim.codes import CENTRAL, HOME, MONTHS_PER_YEAR, ORIGIN
@@ -36,11 +38,23 @@ from sim.engine.firms import FirmDecisions
 from sim.engine.governments import REPLAY_DIMENSIONS, Governments
 from sim.engine.labour import EAST_COLUMNS, LabourMarket
 from sim.engine.records import METRICS, Records, RunRecord
+from sim.memory import check_memory
 from sim.params import make_params
 from sim.state import COUNTY_STATE_FIELDS, Table
 from sim.world import DYNAMICS_STREAM, World, generate
 
 INIT_STEP = 1 << 40  # draw "step" used for the initial hiring round
+# Below this many worker agents a step is too short for threads to pay (run.threads = 0).
+PARALLEL_MIN_WORKERS = 100_000
+
+
+def kernel_threads(requested: int, n_workers: int) -> int:
+    """Threads for the parallel kernels: ``requested`` (capped at numba's pool), or with 0 all
+    cores for a large world and one for a small one."""
+    pool = numba.config.NUMBA_NUM_THREADS
+    if requested > 0:
+        return min(requested, pool)
+    return pool if n_workers >= PARALLEL_MIN_WORKERS else 1
 
 
 class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
@@ -76,15 +90,24 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
             self.replay = (dimension, np.asarray(choices, dtype=float))
             if dimension == "packages":  # package terms and targeting (chain screening)
                 self.params = self.params._replace(chain_screening=True)
-        self.world = world if world is not None else generate(cfg)
-        w = self.world
+        check_memory(cfg)
+        if world is None:
+            # The run owns the world it generates: its firm and worker tables are the state
+            # (no second copy of the largest arrays; sim.world keeps the static data).
+            w = generate(cfg)
+            self.firms, self.workers = w.firms, w.workers
+            self.world = dataclasses.replace(w, firms=None, workers=None)
+        else:  # a world shared with other runs stays as it was
+            w = self.world = world
+            self.firms = copy.deepcopy(w.firms)
+            self.workers = copy.deepcopy(w.workers)
         self.counties = w.counties
-        self.firms = copy.deepcopy(w.firms)
-        self.workers = copy.deepcopy(w.workers)
         self.n_firms = w.n_firms
         self.ind = w.industry
         self.n_ind = len(w.industry_names)
         self.n_steps = cfg.run.years * MONTHS_PER_YEAR
+        self.threads = kernel_threads(cfg.run.threads, self.workers.n)
+        numba.set_num_threads(self.threads)
         self.step_index = 0
         # Dynamics draws use their own 63-bit seed derived from run.seed.
         state = np.random.SeedSequence([cfg.run.seed, DYNAMICS_STREAM]).generate_state(1, np.uint64)
@@ -175,6 +198,7 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
         t = self.step_index
         if t >= self.n_steps:
             raise RuntimeError("the run is complete")
+        numba.set_num_threads(self.threads)  # per calling thread (the app steps from others)
         self.month = self.environment(t)
         self._east_market(t)
         self.step_events = []
