@@ -33,7 +33,7 @@ from sim.engines import make_simulation
 from sim.memory import check_memory
 from sim.results import run_id_for, write_run
 
-GROUPS = ("world", "policy", "shock")
+GROUPS = ("world", "policy", "shock", "calibration")
 # Hydra flags that take a value in the next token.
 FLAGS_WITH_VALUE = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd",
                     "--cfg", "-c", "--package", "-p", "--experimental-rerun"}

@@ -26,6 +26,7 @@ from sim.codes import (
 from sim.development import county_classes, market_access
 from sim.engine import Simulation
 from sim.rules import logistics_cost
+from sim.world import generate
 from tests.conftest import make_config, run_sim
 
 DEFAULT_6Y = ("run.years=6",)
@@ -147,9 +148,13 @@ def test_agro_processing_locates_at_its_raw_material():
     agro = _index(sim, "agro_ecommerce")
     pov = sim.counties.kind == POVERTY
     resource = sim.state.local_resource[:, agro] > 0
-    employment = sim.state.industry_employment[:, agro]
-    assert employment[pov & resource].mean() > 1.1 * employment[pov & ~resource].mean()
-    # The raw material raises labour productivity, hence the profit an entrant expects.
+    # The initial firms settled where the raw material is (world generation)...
+    world = generate(sim.cfg)
+    f = world.firms
+    initial = np.bincount(f.county[: world.n_firms][f.industry[: world.n_firms] == agro],
+                          minlength=sim.counties.n)
+    assert initial[pov & resource].mean() > 2 * initial[pov & ~resource].mean()
+    # ...and the raw material raises labour productivity, hence the profit an entrant expects.
     profit = sim.state.profit_per_capacity[:, agro]
     assert np.median(profit[pov & resource]) > np.median(profit[pov & ~resource])
 
