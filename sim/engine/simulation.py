@@ -10,8 +10,8 @@ Order of a month (MODEL.md §4-6), as :meth:`Simulation.step` reads:
 3. firm plans: exits from last month's cash, orders, labor productivity, desired workers;
 4. workers: layoffs, the outbound market, learning, the expected-income choice, returnees;
 5. entry: births in origin counties, attracted entrants, returnee firms;
-6. local job matching inside each county;
-7. accounts: payroll, revenue, costs, subsidies, cash; records for the month.
+6. local job matching inside each county, and the month's payroll and head counts;
+7. accounts: revenue, costs, subsidies, cash; records for the month.
 
 The domains live in sibling modules, each a mixin of :class:`Simulation`: ``labour``
 (workers and local labour markets), ``firms`` (expectations, location choice, plans and
@@ -166,8 +166,7 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
         self.workers.seeking[:] = self.workers.status == HOME
         f.desired[:n] = np.round(f.capacity[:n]).astype(np.int32)
         self._count_employees()
-        self._match_local(INIT_STEP)
-        self._tally()
+        self._match_local(INIT_STEP)  # and the tally
         self._refresh_county_state()
         self._update_local_employment()
         self._select_industries()
