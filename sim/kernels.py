@@ -25,6 +25,14 @@ cross counties are summed afterwards from per-county arrays. A parallel kernel u
 array into a local first and clears arrays with plain loops, never ``a[:] = 0`` on a table's
 attribute: numba's parfor pass does not see that two reads of ``state.x`` are one array and
 reorders such a clear after the loop (the counts came out zero).
+
+Passes over the workers in a month: two (plus ageing and training in a year's first
+month). :func:`worker_step` (job events and choices) also counts each firm's employees and
+each county's local seekers; :func:`match_local` matches seekers and tallies payroll and head
+counts in one loop, in worker order (a worker's status is final once its matching draw is
+done). :func:`count_employees` and :func:`worker_tallies` do the same counts on their own for
+the set-up. A pass reads every worker array it uses (10 M agents x 27 bytes for all of them):
+a new per-worker quantity belongs in one of these two loops, not in a third pass.
 """
 
 from __future__ import annotations
