@@ -20,8 +20,10 @@ Parallel rule: loops over workers run in parallel over counties (``prange``), ea
 workers in index order (workers are stored in contiguous blocks by home county, and a local
 job is in the home county, so a county's loop touches only its own workers, its own firms and
 its own county row). Draws are counter-based and every sum is accumulated inside one county
-in a fixed order, so results are bit-identical whatever the number of threads; counts that
-cross counties are summed afterwards from per-county arrays. A parallel kernel unpacks every
+in a fixed order, so results are bit-identical whatever the number of threads and however
+the counties are handed out to them (the engine hands them out in chunks as threads finish:
+``PARALLEL_CHUNK_COUNTIES``); counts that cross counties are summed afterwards from per-county
+arrays, never by a scalar reduction over the ``prange``. A parallel kernel unpacks every
 array into a local first and clears arrays with plain loops, never ``a[:] = 0`` on a table's
 attribute: numba's parfor pass does not see that two reads of ``state.x`` are one array and
 reorders such a clear after the loop (the counts came out zero).

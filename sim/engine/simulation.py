@@ -46,6 +46,11 @@ from sim.world import DYNAMICS_STREAM, World, generate
 INIT_STEP = 1 << 40  # draw "step" used for the initial hiring round
 # Below this many worker agents a step is too short for threads to pay (run.threads = 0).
 PARALLEL_MIN_WORKERS = 100_000
+# Counties a thread takes at a time in the parallel kernels: handed out as threads finish
+# (dynamic), not split into equal halves up front, which left one thread with 54 % of the
+# national world's workers and the other idle when a core was busy elsewhere. Each county's
+# work is independent, so the results do not depend on it.
+PARALLEL_CHUNK_COUNTIES = 8
 
 
 def kernel_threads(requested: int, n_workers: int) -> int:
@@ -108,6 +113,7 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
         self.n_steps = cfg.run.years * MONTHS_PER_YEAR
         self.threads = kernel_threads(cfg.run.threads, self.workers.n)
         numba.set_num_threads(self.threads)
+        numba.set_parallel_chunksize(PARALLEL_CHUNK_COUNTIES)
         self.step_index = 0
         # Dynamics draws use their own 63-bit seed derived from run.seed.
         state = np.random.SeedSequence([cfg.run.seed, DYNAMICS_STREAM]).generate_state(1, np.uint64)
@@ -198,6 +204,7 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
         if t >= self.n_steps:
             raise RuntimeError("the run is complete")
         numba.set_num_threads(self.threads)  # per calling thread (the app steps from others)
+        numba.set_parallel_chunksize(PARALLEL_CHUNK_COUNTIES)
         self.month = self.environment(t)
         self._east_market(t)
         self.step_events = []
