@@ -20,11 +20,21 @@ Parallel rule: loops over workers run in parallel over counties (``prange``), ea
 workers in index order (workers are stored in contiguous blocks by home county, and a local
 job is in the home county, so a county's loop touches only its own workers, its own firms and
 its own county row). Draws are counter-based and every sum is accumulated inside one county
-in a fixed order, so results are bit-identical whatever the number of threads; counts that
-cross counties are summed afterwards from per-county arrays. A parallel kernel unpacks every
+in a fixed order, so results are bit-identical whatever the number of threads and however
+the counties are handed out to them (the engine hands them out in chunks as threads finish:
+``PARALLEL_CHUNK_COUNTIES``); counts that cross counties are summed afterwards from per-county
+arrays, never by a scalar reduction over the ``prange``. A parallel kernel unpacks every
 array into a local first and clears arrays with plain loops, never ``a[:] = 0`` on a table's
 attribute: numba's parfor pass does not see that two reads of ``state.x`` are one array and
 reorders such a clear after the loop (the counts came out zero).
+
+Passes over the workers in a month: two (plus ageing and training in a year's first
+month). :func:`worker_step` (job events and choices) also counts each firm's employees and
+each county's local seekers; :func:`match_local` matches seekers and tallies payroll and head
+counts in one loop, in worker order (a worker's status is final once its matching draw is
+done). :func:`count_employees` and :func:`worker_tallies` do the same counts on their own for
+the set-up. A pass reads every worker array it uses (10 M agents x 27 bytes for all of them):
+a new per-worker quantity belongs in one of these two loops, not in a third pass.
 """
 
 from __future__ import annotations
@@ -282,7 +292,14 @@ def worker_step(workers, firms, counties, state, month, industries, params, seed
     (:func:`sim.rules.outbound_job_industry` for a new one). After the choice: keep a local
     job or look for one from home; keep an outbound job or go and look for one; or stay home.
 
-    One function, about 70 lines, on purpose: see the performance rule in the module doc.
+    The same pass counts, for the local labour market later in the month, each firm's
+    employees (``firms.employees``: the workers in a local job at the end of the month's
+    events) and each county's local job seekers (``state.seekers``: at home and seeking).
+    Nothing between here and :func:`match_local` changes a worker except the returnee
+    founders, who take a job in their own new firm (``sim.engine.entry``: its employees
+    start at 1).
+
+    One function, about 80 lines, on purpose: see the performance rule in the module doc.
 
     Returns:
         Number of returnee founders flagged in ``workers.founder``.
@@ -291,18 +308,21 @@ def worker_step(workers, firms, counties, state, month, industries, params, seed
                                         workers.seeking)
     experience, industry = workers.experience_months, workers.outbound_industry
     founder, female, care, age = workers.founder, workers.female, workers.care, workers.age
-    firm_alive, layoff_prob = firms.alive, firms.layoff_prob
+    firm_alive, layoff_prob, employees = firms.alive, firms.layoff_prob, firms.employees
     kind, worker_start, worker_stop = counties.kind, counties.worker_start, counties.worker_stop
     offers, profit, package = (state.offers, state.profit_per_capacity,
                                state.package_per_capacity)
     infrastructure, employment = state.infrastructure, state.industry_employment
-    local_employment = state.local_employment
+    local_employment, seekers = state.local_employment, state.seekers
     development_type, outbound_trade = industries.development_type, industries.outbound_trade
     premium, firm_based = industries.outbound_wage_premium, industries.firm_based
     n_counties = kind.size
     founders_in = np.zeros(n_counties, dtype=np.int64)
+    for f in range(employees.size):
+        employees[f] = 0
     for c in prange(n_counties):
         values = np.empty(3)
+        n_seek = 0
         for w in range(worker_start[c], worker_stop[c]):
             st = status[w]
             forced = False
@@ -368,23 +388,35 @@ def worker_step(workers, firms, counties, state, month, industries, params, seed
                     employer[w] = -1
                     seeking[w] = False
             status[w] = st
+            if st == LOCAL:  # a local job is in the home county: no other county's firm
+                employees[employer[w]] += 1
+            elif st == HOME and seeking[w]:
+                n_seek += 1
+        seekers[c] = n_seek
     return founders_in.sum()
 
 
 # --- local labour markets -------------------------------------------------------------------
 
 @njit(cache=True, parallel=True)
-def count_employees(workers, firms, counties):
+def count_employees(workers, firms, counties, state):
     """Recount each firm's employees from the workers pointing at it (by county: a local job
-    is in the worker's home county)."""
+    is in the worker's home county) and each county's local job seekers. In a month,
+    :func:`worker_step` counts both in its pass; this is for the set-up."""
     employees, status, employer = firms.employees, workers.status, workers.employer
+    seeking, seekers = workers.seeking, state.seekers
     worker_start, worker_stop = counties.worker_start, counties.worker_stop
     for f in range(employees.size):
         employees[f] = 0
     for c in prange(worker_start.size):
+        n_seek = 0
         for w in range(worker_start[c], worker_stop[c]):
-            if status[w] == LOCAL:
+            st = status[w]
+            if st == LOCAL:
                 employees[employer[w]] += 1
+            elif st == HOME and seeking[w]:
+                n_seek += 1
+        seekers[c] = n_seek
 
 
 @njit(cache=True)
@@ -409,62 +441,92 @@ def vacancy_lists(firms, n_counties):
 
 
 @njit(cache=True, parallel=True)
-def match_local(workers, firms, counties, state, industries, params, seed, step):
-    """Fill vacancies inside each county from its local job seekers.
+def match_local(workers, firms, counties, state, month, industries, params, seed, step):
+    """Fill vacancies inside each county from its local job seekers, then tally the month's
+    payroll and head counts, in one pass over each county's workers.
 
     A seeker is hired with probability min(1, vacancies / seekers) and joins a firm drawn in
     proportion to its open vacancies (counter-based draws: order-free up to capacity ties),
     if the job is within reach (:func:`sim.rules.within_reach`: care-bound workers and the
     county seat); else the vacancy stays open.
+
+    Needs this month's ``firms.employees`` and ``state.seekers`` (counted by
+    :func:`worker_step`, or :func:`count_employees`). Once its matching draw is done a
+    worker's status is final for the month, so the same loop tallies it as
+    :func:`worker_tallies` would after matching, in the same worker order (the sums are the
+    same floats): each firm's skill sum and wage bill (its employees are the count plus
+    its hires), each county's status counts, pool skill, local wages and poverty-alleviated
+    employees.
     """
     n_counties = counties.kind.size
     vacancies, start, firm_list = vacancy_lists(firms, n_counties)
     status, seeking, employer, care = (workers.status, workers.seeking, workers.employer,
                                        workers.care)
+    skill, poverty_alleviated = workers.skill, workers.poverty_alleviated
     employees, parent, industry = firms.employees, firms.parent, firms.industry
+    firm_skill, wage_bill = firms.skill_sum, firms.wage_bill
     care_friendly_trade = industries.care_friendly
     seekers, hires = state.seekers, state.hires
+    status_counts, skill_sum = state.status_counts, state.skill_sum
+    wage_sum_local, poverty_local = state.wage_sum_local, state.poverty_local
     worker_start, worker_stop = counties.worker_start, counties.worker_stop
+    county_wage, min_wage = month.wage, month.min_wage
+    for f in range(employees.size):
+        firm_skill[f] = 0.0
+        wage_bill[f] = 0.0
     for c in prange(n_counties):
         lo, hi = start[c], start[c + 1]
-        first, stop = worker_start[c], worker_stop[c]
-        n_seek = 0
-        for w in range(first, stop):
-            if seeking[w] and status[w] == HOME:
-                n_seek += 1
-        seekers[c] = n_seek
+        n_seek = seekers[c]
         n_hired = 0
         open_total = 0
         for k in range(lo, hi):
             open_total += vacancies[firm_list[k]]
         p_hire = min(1.0, open_total / n_seek) if n_seek > 0 else 0.0
-        for w in range(first, stop):
-            if open_total == 0:
-                break
-            if not (seeking[w] and status[w] == HOME):
-                continue
-            if uniform(seed, step, w, P_MATCH) >= p_hire:
-                continue
-            target = uniform(seed, step, w, P_MATCH_FIRM) * open_total
-            acc = 0.0
-            chosen = firm_list[hi - 1]
-            for k in range(lo, hi):
-                acc += vacancies[firm_list[k]]
-                if target < acc:
-                    chosen = firm_list[k]
-                    break
-            care_friendly = parent[chosen] >= 0 or care_friendly_trade[industry[chosen]] > 0
-            if not within_reach(params, care[w], care_friendly,
+        pool_skill = 0.0
+        wages = 0.0
+        n_poverty = 0
+        for s in range(status_counts.shape[1]):
+            status_counts[c, s] = 0
+        for w in range(worker_start[c], worker_stop[c]):
+            st = status[w]
+            if (open_total > 0 and st == HOME and seeking[w]
+                    and uniform(seed, step, w, P_MATCH) < p_hire):
+                target = uniform(seed, step, w, P_MATCH_FIRM) * open_total
+                acc = 0.0
+                chosen = firm_list[hi - 1]
+                for k in range(lo, hi):
+                    acc += vacancies[firm_list[k]]
+                    if target < acc:
+                        chosen = firm_list[k]
+                        break
+                care_friendly = (parent[chosen] >= 0
+                                 or care_friendly_trade[industry[chosen]] > 0)
+                if within_reach(params, care[w], care_friendly,
                                 uniform(seed, step, w, P_CARE_ACCESS)):
-                continue
-            vacancies[chosen] -= 1
-            open_total -= 1
-            employees[chosen] += 1
-            employer[w] = chosen
-            status[w] = LOCAL
-            seeking[w] = False
-            n_hired += 1
+                    vacancies[chosen] -= 1
+                    open_total -= 1
+                    employees[chosen] += 1
+                    employer[w] = chosen
+                    st = LOCAL
+                    status[w] = LOCAL
+                    seeking[w] = False
+                    n_hired += 1
+            # The month's tally of this worker.
+            status_counts[c, st] += 1
+            if st == HOME or st == LOCAL:  # the local labour pool
+                pool_skill += skill[w]
+            if st == LOCAL:
+                f = employer[w]
+                wage = worker_wage(params, county_wage[c], min_wage[c], skill[w])
+                firm_skill[f] += skill[w]
+                wage_bill[f] += wage
+                wages += wage
+                if poverty_alleviated[w]:
+                    n_poverty += 1
         hires[c] = n_hired
+        skill_sum[c] = pool_skill
+        wage_sum_local[c] = wages
+        poverty_local[c] = n_poverty
 
 
 @njit(cache=True)

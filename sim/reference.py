@@ -119,7 +119,10 @@ class ReferenceSimulation(Simulation):
                 employees[worker.employer] += 1
 
     def _match_local(self, t: int) -> None:
-        """Open vacancies by county (firms in id order), then each county's labor market."""
+        """Employees counted, open vacancies by county (firms in id order), each county's
+        labor market, then the tally: separate passes over the workers (the numba engine
+        counts in its worker pass and tallies in its matching pass)."""
+        self._count_employees()
         vacancies: dict[int, int] = {}
         openings: list[list[int]] = [[] for _ in range(self.counties.n)]
         for firm in self.roster.firms[: self.n_firms]:
@@ -128,6 +131,7 @@ class ReferenceSimulation(Simulation):
                 openings[firm.county].append(firm.index)
         for county in self.roster.counties:
             county.match_job_seekers(t, openings[county.index], vacancies)
+        self._tally()
 
     def _tally(self) -> None:
         """Payroll of each firm and head counts of each county, worker by worker."""

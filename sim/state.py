@@ -186,7 +186,7 @@ WORKER_FIELDS = (
     FieldSpec("care", "bool", "flag", "care constraint (high cost of leaving)"),
     FieldSpec("poverty_alleviated", "bool", "flag", "from a poverty-alleviated household"),
     FieldSpec("outbound_industry", "int8", "industry index", "industry of the last outbound job"),
-    FieldSpec("experience_months", "int32", "months",
+    FieldSpec("experience_months", "int16", "months",
               "months of outbound experience in that industry"),
     FieldSpec("seeking", "bool", "flag", "at home and looking for a local job"),
     FieldSpec("founder", "bool", "flag", "returns home this month to found a firm"),

@@ -139,6 +139,7 @@ class Entry:
                               self._efficiency(z), origin, ENTRY_RETURNEE)
         w.status[founders] = LOCAL
         w.employer[founders] = ids
+        self.firms.employees[ids] = 1  # the founder (counted before matching: worker_step)
         w.seeking[founders] = False
         w.experience_months[founders] = 0
 
@@ -265,6 +266,7 @@ class Entry:
         county = np.asarray(county, dtype=np.int64)
         industry = np.asarray(industry, dtype=np.int64)
         f.alive[ids] = True
+        f.employees[ids] = 0
         f.county[ids] = county
         f.industry[ids] = industry
         f.origin_county[ids] = origin

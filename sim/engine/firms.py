@@ -138,8 +138,8 @@ class FirmDecisions:
         f.layoff_prob[movers] = 1.0
 
     def _accounts(self, t: int) -> None:
-        """Payroll and head counts, county state, then every firm's accounts; tax base."""
-        self._tally()
+        """County state from the payroll and head counts (tallied by ``_match``), then every
+        firm's accounts; tax base."""
         self._refresh_county_state()
         self._update_local_employment()
         self._firm_accounts(t)

@@ -52,7 +52,9 @@ class LabourMarket:
         self.record.east[t] = (demand, vacancies, finding, wage)
 
     def _workers_step(self, t: int) -> np.ndarray:
-        """Job events and choices of every worker; returns the returnee founders."""
+        """Job events and choices of every worker; returns the returnee founders. The same
+        pass counts each firm's employees and each county's local job seekers for
+        :meth:`_match` (the reference engine counts them in its ``_match_local``)."""
         n_founders = K.worker_step(self.workers.view(), self.firms.view(self.n_firms),
                                    self.counties.view(), self.state.view(), self.month,
                                    self.ind, self.params, self.seed, t)
@@ -61,9 +63,9 @@ class LabourMarket:
         return np.flatnonzero(self.workers.founder)
 
     def _match(self, t: int) -> None:
-        """Recount employees, match seekers to vacancies, update expected local finding."""
+        """Match seekers to vacancies and tally the month's payroll and head counts (the
+        workers' part of the month is then final), update expected local finding."""
         s = self.state
-        self._count_employees()
         self._match_local(t)
         rate = np.where(s.seekers > 0, s.hires / np.maximum(s.seekers, 1), s.local_finding)
         a = self.cfg.model.local_finding_smoothing
@@ -75,15 +77,20 @@ class LabourMarket:
         K.local_employment(self.state.view())
 
     def _count_employees(self) -> None:
+        """Each firm's employees and each county's local job seekers (the set-up: in a month
+        ``worker_step`` counts them)."""
         K.count_employees(self.workers.view(), self.firms.view(self.n_firms),
-                          self.counties.view())
+                          self.counties.view(), self.state.view())
 
     def _match_local(self, t: int) -> None:
+        """Local matching, then the tally of :meth:`_tally` in the same pass over workers
+        (employees and seekers counted beforehand)."""
         K.match_local(self.workers.view(), self.firms.view(self.n_firms), self.counties.view(),
-                      self.state.view(), self.ind, self.params, self.seed, t)
+                      self.state.view(), self.month, self.ind, self.params, self.seed, t)
 
     def _tally(self) -> None:
-        """Payroll of each firm and head counts of each county."""
+        """Payroll of each firm and head counts of each county (on its own: the set-up; in a
+        month :meth:`_match_local` tallies)."""
         K.worker_tallies(self.workers.view(), self.firms.view(self.n_firms),
                          self.counties.view(), self.state.view(),
                          self.month, self.params)

@@ -10,8 +10,8 @@ Order of a month (MODEL.md §4-6), as :meth:`Simulation.step` reads:
 3. firm plans: exits from last month's cash, orders, labor productivity, desired workers;
 4. workers: layoffs, the outbound market, learning, the expected-income choice, returnees;
 5. entry: births in origin counties, attracted entrants, returnee firms;
-6. local job matching inside each county;
-7. accounts: payroll, revenue, costs, subsidies, cash; records for the month.
+6. local job matching inside each county, and the month's payroll and head counts;
+7. accounts: revenue, costs, subsidies, cash; records for the month.
 
 The domains live in sibling modules, each a mixin of :class:`Simulation`: ``labour``
 (workers and local labour markets), ``firms`` (expectations, location choice, plans and
@@ -46,6 +46,11 @@ from sim.world import DYNAMICS_STREAM, World, generate
 INIT_STEP = 1 << 40  # draw "step" used for the initial hiring round
 # Below this many worker agents a step is too short for threads to pay (run.threads = 0).
 PARALLEL_MIN_WORKERS = 100_000
+# Counties a thread takes at a time in the parallel kernels: handed out as threads finish
+# (dynamic), not split into equal halves up front, which left one thread with 54 % of the
+# national world's workers and the other idle when a core was busy elsewhere. Each county's
+# work is independent, so the results do not depend on it.
+PARALLEL_CHUNK_COUNTIES = 8
 
 
 def kernel_threads(requested: int, n_workers: int) -> int:
@@ -108,6 +113,7 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
         self.n_steps = cfg.run.years * MONTHS_PER_YEAR
         self.threads = kernel_threads(cfg.run.threads, self.workers.n)
         numba.set_num_threads(self.threads)
+        numba.set_parallel_chunksize(PARALLEL_CHUNK_COUNTIES)
         self.step_index = 0
         # Dynamics draws use their own 63-bit seed derived from run.seed.
         state = np.random.SeedSequence([cfg.run.seed, DYNAMICS_STREAM]).generate_state(1, np.uint64)
@@ -166,8 +172,7 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
         self.workers.seeking[:] = self.workers.status == HOME
         f.desired[:n] = np.round(f.capacity[:n]).astype(np.int32)
         self._count_employees()
-        self._match_local(INIT_STEP)
-        self._tally()
+        self._match_local(INIT_STEP)  # and the tally
         self._refresh_county_state()
         self._update_local_employment()
         self._select_industries()
@@ -199,6 +204,7 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
         if t >= self.n_steps:
             raise RuntimeError("the run is complete")
         numba.set_num_threads(self.threads)  # per calling thread (the app steps from others)
+        numba.set_parallel_chunksize(PARALLEL_CHUNK_COUNTIES)
         self.month = self.environment(t)
         self._east_market(t)
         self.step_events = []
