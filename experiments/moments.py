@@ -23,6 +23,7 @@ from sim.codes import (
     Region,
 )
 from sim.engine import Simulation
+from sim.rules import outbound_wage, skill_premium
 
 NBS = "NBS Migrant Worker Monitoring Survey 2024"
 SAIC = "SAIC, survival of domestic enterprises (2013)"
@@ -81,12 +82,13 @@ def worker_wages(sim: Simulation) -> tuple[np.ndarray, np.ndarray]:
     NaN for the others), from the engine's own rules."""
     p, m, w = sim.params, sim.month, sim.workers
     c = w.home_county
-    premium = p.skill_premium_base + p.skill_premium_slope * w.skill
-    local = np.where(w.status == LOCAL, np.maximum(m.min_wage[c], m.wage[c] * premium), np.nan)
-    experience = np.minimum(w.experience_months, 120) / 120.0
+    # sim.rules.worker_wage (scalar max) over arrays: the same floor of the same premium.
+    local = np.where(w.status == LOCAL,
+                     np.maximum(m.min_wage[c], m.wage[c] * skill_premium(p, w.skill)), np.nan)
     trade = sim.ind.outbound_wage_premium[w.outbound_industry]
-    outbound = np.where(w.status == OUTBOUND, m.wage_east * (1 + trade) * premium
-                        * (1 + p.experience_premium * experience), np.nan)
+    outbound = np.where(w.status == OUTBOUND,
+                        outbound_wage(p, m.wage_east * (1 + trade), w.skill,
+                                      w.experience_months), np.nan)
     return local, outbound
 
 

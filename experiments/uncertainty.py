@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from experiments.stats import mean_ci
 from sim.atomic import atomic_write_bytes
 
 PLAUSIBLE = Path("results") / "calibration" / "plausible.csv"
@@ -63,13 +63,13 @@ def compare(overrides: list[str], arms: list[str], vectors: pd.DataFrame, seeds:
         for name in INDICATORS:
             d = (other[name] - base[name]).dropna()
             n = len(d)
-            half = stats.t.ppf(0.975, n - 1) * d.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
+            ci = mean_ci(d.to_numpy())
             by_vector = d.groupby(level="vector").mean()
             share = (min(1.0, by_vector.var(ddof=1) / d.var(ddof=1))
                      if n > 1 and d.var(ddof=1) > 0 and len(by_vector) > 1 else np.nan)
             rows.append({"arm": arm, "against": arms[0], "indicator": name, "n": n,
-                         "mean_difference": d.mean(), "lo": d.mean() - half,
-                         "hi": d.mean() + half, "between_vector_share": share,
+                         "mean_difference": ci["mean"], "lo": ci["ci_low"],
+                         "hi": ci["ci_high"], "between_vector_share": share,
                          "vectors": len(by_vector), "seeds": seeds})
     return pd.DataFrame(rows)
 

@@ -30,9 +30,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
 
 from experiments.moments import CALIBRATION_YEARS, HELD_OUT, TARGETS, moments  # noqa: E402
+from experiments.stats import mean_ci  # noqa: E402
 from sim.atomic import atomic_write_bytes  # noqa: E402
 from sim.codes import EV_ENTER, LOCAL  # noqa: E402
 
@@ -47,42 +47,44 @@ ZHENGAN = {"park_jobs": 15_000, "working_age": 0.24e6}
 
 
 def _interval(x: np.ndarray) -> tuple[float, float, float]:
-    x = np.asarray(x, dtype=float)
-    x = x[np.isfinite(x)]
-    if x.size < 2:
-        return (float(x.mean()) if x.size else float("nan"),) * 3
-    half = stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
-    return float(x.mean()), float(x.mean() - half), float(x.mean() + half)
+    ci = mean_ci(x)
+    return ci["mean"], ci["ci_low"], ci["ci_high"]
 
 
-def _moments_job(job) -> dict:
+def _finished_run(overrides: list[str], seed: int, years: int):
+    """A finished run of ``overrides`` (one kernel thread: the jobs run one per core)."""
     from sim.config import compose
     from sim.engine import Simulation
 
-    overrides, seed = job
     sim = Simulation(compose([*overrides, f"run.seed={seed}", "run.threads=1",
-                              f"run.years={CALIBRATION_YEARS}"]))
+                              f"run.years={years}"]))
     sim.run()
-    return moments(sim)
+    return sim
+
+
+def _case_industry_jobs(sim) -> np.ndarray:
+    """Workers of the case counties in local jobs in the case industry."""
+    w = sim.workers
+    industry = sim.world.industry_names.index(sim.cfg.world.case_industry)
+    return (sim.counties.case_county[w.home_county] & (w.status == LOCAL)
+            & (sim.firms.industry[np.maximum(w.employer, 0)] == industry))
+
+
+def _moments_job(job) -> dict:
+    overrides, seed = job
+    return moments(_finished_run(overrides, seed, CALIBRATION_YEARS))
 
 
 def _ankang_job(job) -> dict:
     """Ankang 2017-2022: entries into the case counties, and their jobs at the end of 2022."""
-    from sim.config import compose
-    from sim.engine import Simulation
-
     overrides, seed = job
-    sim = Simulation(compose([*overrides, "world=ankang_case", f"run.seed={seed}",
-                              "run.threads=1", "run.years=6"]))
-    sim.run()
+    sim = _finished_run([*overrides, "world=ankang_case"], seed, 6)
     c = sim.counties
     ppa = sim.world.persons_per_agent
     ev = sim.events_array()
     case_event = c.case_county[ev["county"]]
     w = sim.workers
-    in_case = c.case_county[w.home_county] & (w.status == LOCAL)
-    industry = sim.world.industry_names.index(sim.cfg.world.case_industry)
-    in_industry = in_case & (sim.firms.industry[np.maximum(w.employer, 0)] == industry)
+    in_industry = _case_industry_jobs(sim)
     aid = (sim.cfg.world.case_aid_per_person * c.population[c.case_county].sum()
            * (min(sim.cfg.world.case_aid_end, 2023) - sim.cfg.world.case_aid_start))
     return {"firms_founded": int(((ev["event"] == EV_ENTER) & case_event).sum()),
@@ -93,20 +95,10 @@ def _ankang_job(job) -> dict:
 
 
 def _zhengan_job(job) -> dict:
-    from sim.config import compose
-    from sim.engine import Simulation
-
     overrides, seed = job
-    sim = Simulation(compose([*overrides, "world=zhengan_case", f"run.seed={seed}",
-                              "run.threads=1", "run.years=8"]))
-    sim.run()
-    c = sim.counties
-    w = sim.workers
-    case = c.case_county[w.home_county]
-    industry = sim.world.industry_names.index(sim.cfg.world.case_industry)
-    guitar = case & (w.status == LOCAL) & (
-        sim.firms.industry[np.maximum(w.employer, 0)] == industry)
-    return {"guitar_job_share": guitar.sum() / case.sum()}
+    sim = _finished_run([*overrides, "world=zhengan_case"], seed, 8)
+    case = sim.counties.case_county[sim.workers.home_county]
+    return {"guitar_job_share": _case_industry_jobs(sim).sum() / case.sum()}
 
 
 def _pool(fn, jobs, processes: int) -> list:

@@ -440,6 +440,22 @@ def vacancy_lists(firms, n_counties):
     return vacancies, start, firm_list
 
 
+@njit(cache=True, inline="always")
+def tally_worker(params, status, skill, employer, poverty_alleviated, county_wage, min_wage,
+                 firm_skill, wage_bill):
+    """One worker's part of the month's tally (:func:`match_local`, :func:`worker_tallies`):
+    a worker in a local job adds its skill and wage to its firm; returns what it adds to its
+    county's pool skill (at home or in a local job), local wages and poverty-alleviated
+    employees (adding 0.0 leaves a float sum exactly as it was)."""
+    pool = skill if status == HOME or status == LOCAL else 0.0
+    if status != LOCAL:
+        return pool, 0.0, 0
+    wage = worker_wage(params, county_wage, min_wage, skill)
+    firm_skill[employer] += skill
+    wage_bill[employer] += wage
+    return pool, wage, 1 if poverty_alleviated else 0
+
+
 @njit(cache=True, parallel=True)
 def match_local(workers, firms, counties, state, month, industries, params, seed, step):
     """Fill vacancies inside each county from its local job seekers, then tally the month's
@@ -513,16 +529,12 @@ def match_local(workers, firms, counties, state, month, industries, params, seed
                     n_hired += 1
             # The month's tally of this worker.
             status_counts[c, st] += 1
-            if st == HOME or st == LOCAL:  # the local labour pool
-                pool_skill += skill[w]
-            if st == LOCAL:
-                f = employer[w]
-                wage = worker_wage(params, county_wage[c], min_wage[c], skill[w])
-                firm_skill[f] += skill[w]
-                wage_bill[f] += wage
-                wages += wage
-                if poverty_alleviated[w]:
-                    n_poverty += 1
+            pool_add, wage, poverty_add = tally_worker(
+                params, st, skill[w], employer[w], poverty_alleviated[w], county_wage[c],
+                min_wage[c], firm_skill, wage_bill)
+            pool_skill += pool_add
+            wages += wage
+            n_poverty += poverty_add
         hires[c] = n_hired
         skill_sum[c] = pool_skill
         wage_sum_local[c] = wages
@@ -567,17 +579,14 @@ def worker_tallies(workers, firms, counties, state, month, params):
         for w in range(worker_start[c], worker_stop[c]):
             st = status[w]
             status_counts[c, st] += 1
-            if st == HOME or st == LOCAL:  # the local labour pool
-                pool_skill += skill[w]
             if st == LOCAL:
-                f = employer[w]
-                wage = worker_wage(params, county_wage[c], min_wage[c], skill[w])
-                employees[f] += 1
-                firm_skill[f] += skill[w]
-                wage_bill[f] += wage
-                wages += wage
-                if poverty_alleviated[w]:
-                    n_poverty += 1
+                employees[employer[w]] += 1
+            pool_add, wage, poverty_add = tally_worker(
+                params, st, skill[w], employer[w], poverty_alleviated[w], county_wage[c],
+                min_wage[c], firm_skill, wage_bill)
+            pool_skill += pool_add
+            wages += wage
+            n_poverty += poverty_add
         skill_sum[c] = pool_skill
         wage_sum_local[c] = wages
         poverty_local[c] = n_poverty
