@@ -153,8 +153,9 @@ def _allocate_workers(w: WorldConfig, counties: Table, rng) -> np.ndarray:
     return counts.astype(np.int64)
 
 
-def _workers(w: WorldConfig, counties: Table, counts: np.ndarray, ind: Industries,
+def _workers(cfg: Config, counties: Table, counts: np.ndarray, ind: Industries,
              rng) -> Table:
+    w = cfg.world
     n = int(counts.sum())
     t = Table(WORKER_FIELDS, n)
     home = np.repeat(np.arange(counties.n, dtype=np.int32), counts)
@@ -163,7 +164,9 @@ def _workers(w: WorldConfig, counties: Table, counts: np.ndarray, ind: Industrie
     counties.worker_stop[:] = stops
     counties.worker_start[:] = stops - counts
     kind = counties.kind[home]
-    t.age[:] = rng.integers(16, 60, n)
+    # Working ages as the demography keeps them (entrants join at entry_age, leave at
+    # retirement_age): the stationary distribution of sim.kernels.age_workers.
+    t.age[:] = rng.integers(cfg.model.entry_age, cfg.model.retirement_age, n)
     t.female[:] = rng.random(n) < w.female_share
     care_p = np.where(t.female, w.care_share_female, w.care_share_male)
     care_p = np.minimum(1.0, care_p * np.where(t.age >= 35, 1.4, 0.6))
@@ -270,7 +273,7 @@ def generate(cfg: Config) -> World:
         share = w.local_resource_share * np.where(food_type[i] & zone,
                                                   1.0 + w.zone_resource_boost, 1.0)
         local_resource[:, i] = pov & (rng.random(counties.n) < share)
-    workers = _workers(w, counties, counts, ind, rng)
+    workers = _workers(cfg, counties, counts, ind, rng)
     campaign_months = months(CAMPAIGN_PACKAGE_YEARS)
     access = market_access(cfg, counties, ind)
     firms, n_firms = _firms(w, counties, counts, ind, local_resource, access, campaign_months,
