@@ -107,7 +107,7 @@ class Budget:
 
 
 BUDGETS = {
-    "full": Budget(4, 16, 120, 80, 2, 10, 40_000, 10),
+    "full": Budget(4, 16, 100, 60, 2, 10, 40_000, 8),
     "tiny": Budget(2, 3, 8, 4, 1, 2, 500, 2),
 }
 MOMENTS = FITTED  # the held-out moments never enter screening, emulators or loss
