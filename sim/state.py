@@ -217,9 +217,31 @@ class Table:
         for f in fields:
             setattr(self, f.name, self._new(f, n))
 
-    def _new(self, f: FieldSpec, n: int) -> np.ndarray:
+    def _shape(self, f: FieldSpec, n: int) -> tuple[int, ...]:
         columns = {None: (), PER_INDUSTRY: (self.n_industries,), PER_STATUS: (N_STATUSES,)}
-        return np.full((n, *columns[f.per]), f.fill, dtype=f.dtype)
+        return (n, *columns[f.per])
+
+    def _new(self, f: FieldSpec, n: int) -> np.ndarray:
+        return np.full(self._shape(f, n), f.fill, dtype=f.dtype)
+
+    @classmethod
+    def from_arrays(cls, fields: tuple[FieldSpec, ...], n: int, n_industries: int,
+                    arrays: dict[str, np.ndarray]) -> Table:
+        """A table holding ``arrays`` (field name -> array, e.g. from a checkpoint), each
+        checked against the registry's dtype and shape.
+
+        Raises:
+            ValueError: a field missing or of the wrong dtype or shape.
+        """
+        table = cls(fields, 0, n_industries)
+        table.n = n
+        for f in fields:
+            array, shape = arrays[f.name], table._shape(f, n)
+            if array.dtype != np.dtype(f.dtype) or array.shape != shape:
+                raise ValueError(f"field {f.name} is {array.dtype}{array.shape}, expected "
+                                 f"{f.dtype}{shape}")
+            setattr(table, f.name, array)
+        return table
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Field name -> array (the live arrays, not copies)."""
