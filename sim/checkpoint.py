@@ -244,13 +244,20 @@ def _open(path: Path):
     if not path.is_file():
         raise _refuse(path, "no such checkpoint file")
     try:
-        data = np.load(path, allow_pickle=False)
+        data = np.load(path, allow_pickle=False)  # never unpickles
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        data = None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise _refuse(path, "not a readable checkpoint (not an .npz archive, or truncated)")
+    try:
         header = json.loads(bytes(data[HEADER]).decode())
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        data.close()
         raise _refuse(path, f"not a readable checkpoint ({type(exc).__name__}: "
                             f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
     if (not isinstance(header, dict) or header.get("format") != FORMAT
             or not set(HEADER_KEYS) <= set(header)):
+        data.close()
         raise _refuse(path, f"not a checkpoint of format {FORMAT}")
     return data, header
 
