@@ -5,7 +5,8 @@ name, dtype, unit, meaning and shape. :class:`Table` holds one array per field; 
 a table with spare rows that grows by doubling, so firm ids (row indices) are stable for the
 whole run. :meth:`Table.view` hands the arrays to the numba kernels as one namedtuple whose
 type is generated from the registry, and the Mesa agents' attributes (``sim.agents``) are
-generated from the same registry, docs included.
+generated from the same registry, docs included, and checkpoints (``sim.checkpoint``) save
+and restore every field of every table from it.
 
 Codes (statuses, kinds, ...) are defined in ``sim.codes``.
 """
@@ -231,7 +232,7 @@ class Table:
         checked against the registry's dtype and shape.
 
         Raises:
-            ValueError: a field missing or of the wrong dtype or shape.
+            KeyError: a field missing. ValueError: a field of the wrong dtype or shape.
         """
         table = cls(fields, 0, n_industries)
         table.n = n
