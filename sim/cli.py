@@ -19,7 +19,7 @@ from hydra.types import RunMode
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from sim import jobs
+from sim import checkpoint, jobs
 from sim.config import (
     CONFIG_DIR,
     ConfigError,
@@ -103,7 +103,10 @@ def preflight(overrides: list[str]) -> None:
     checks = [plain] + [plain + [f"{key}={v}"] for key, values in sweeps for v in values]
     for overrides_set in checks:
         try:
-            check_memory(compose(overrides_set))
+            cfg = compose(overrides_set)
+            check_memory(cfg)
+            if cfg.run.resume_from:
+                checkpoint.check(cfg.run.resume_from, cfg)
         except ConfigError as exc:
             raise InputError(str(exc)) from None
         except (HydraException, OmegaConfBaseException, ValueError) as exc:
@@ -139,8 +142,9 @@ def run_job(cfg) -> dict:
     """The Hydra task: run one simulation and write its outputs into the job directory.
 
     In a multirun, a job whose directory already holds a complete run of the same
-    configuration is skipped, and a job that raises writes ``error.json`` and returns instead
-    of stopping the other jobs (``sim.jobs``).
+    configuration is skipped, one holding a checkpoint of it continues from there
+    (``sim.checkpoint``), and a job that raises writes ``error.json`` and returns instead of
+    stopping the other jobs (``sim.jobs``).
     """
     hydra_cfg = HydraConfig.get()
     out_dir = Path(hydra_cfg.runtime.output_dir)
@@ -158,7 +162,8 @@ def run_job(cfg) -> dict:
                  f"seed {config.run.seed}")
         start = time.perf_counter()
         sim = make_simulation(config)
-        sim.run(Progress(label) if config.run.progress else None)
+        checkpoint.continue_run(sim, out_dir if multirun else None)
+        sim.run(checkpoint.Saver(sim, out_dir, Progress(label) if config.run.progress else None))
         record = write_run(sim, out_dir, config_yaml, figures=config.run.figures)
     except Exception as exc:
         if not multirun:

@@ -539,6 +539,14 @@ class RunConfig:
                          doc="threads of the parallel kernels (results do not depend on it); "
                              "0: all cores for worlds of at least 100,000 worker agents, else "
                              "1; sweeps running one run per core use 1")
+    checkpoint_every: int = param(0, "years", 0, 200,
+                                  doc="save the run's full state to checkpoint.npz in the run "
+                                      "directory every N years of the run and at its end "
+                                      "(one file, replaced atomically; sim.checkpoint); 0: off")
+    resume_from: str = param("", doc="continue the run from this checkpoint.npz (its "
+                                     "configuration and code version must match; only the run "
+                                     "length and the run's output options may differ); '': "
+                                     "start at step 0")
 
 
 @dataclass

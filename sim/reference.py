@@ -50,6 +50,10 @@ class ReferenceSimulation(Simulation):
         self.roster = Roster(self.host, self)
         super()._initialise()
 
+    def _restored(self) -> None:
+        """Agents for the firms of a restored state (closed ones leave the Mesa model)."""
+        self.roster.sync()
+
     # --- the parts of the month that the numba engine runs in kernels --------------------------
 
     def _age_workers(self, t: int) -> None:

@@ -5,7 +5,8 @@ name, dtype, unit, meaning and shape. :class:`Table` holds one array per field; 
 a table with spare rows that grows by doubling, so firm ids (row indices) are stable for the
 whole run. :meth:`Table.view` hands the arrays to the numba kernels as one namedtuple whose
 type is generated from the registry, and the Mesa agents' attributes (``sim.agents``) are
-generated from the same registry, docs included.
+generated from the same registry, docs included, and checkpoints (``sim.checkpoint``) save
+and restore every field of every table from it.
 
 Codes (statuses, kinds, ...) are defined in ``sim.codes``.
 """
@@ -217,9 +218,31 @@ class Table:
         for f in fields:
             setattr(self, f.name, self._new(f, n))
 
-    def _new(self, f: FieldSpec, n: int) -> np.ndarray:
+    def _shape(self, f: FieldSpec, n: int) -> tuple[int, ...]:
         columns = {None: (), PER_INDUSTRY: (self.n_industries,), PER_STATUS: (N_STATUSES,)}
-        return np.full((n, *columns[f.per]), f.fill, dtype=f.dtype)
+        return (n, *columns[f.per])
+
+    def _new(self, f: FieldSpec, n: int) -> np.ndarray:
+        return np.full(self._shape(f, n), f.fill, dtype=f.dtype)
+
+    @classmethod
+    def from_arrays(cls, fields: tuple[FieldSpec, ...], n: int, n_industries: int,
+                    arrays: dict[str, np.ndarray]) -> Table:
+        """A table holding ``arrays`` (field name -> array, e.g. from a checkpoint), each
+        checked against the registry's dtype and shape.
+
+        Raises:
+            KeyError: a field missing. ValueError: a field of the wrong dtype or shape.
+        """
+        table = cls(fields, 0, n_industries)
+        table.n = n
+        for f in fields:
+            array, shape = arrays[f.name], table._shape(f, n)
+            if array.dtype != np.dtype(f.dtype) or array.shape != shape:
+                raise ValueError(f"field {f.name} is {array.dtype}{array.shape}, expected "
+                                 f"{f.dtype}{shape}")
+            setattr(table, f.name, array)
+        return table
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Field name -> array (the live arrays, not copies)."""

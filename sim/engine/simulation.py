@@ -80,6 +80,9 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
         params: the kernels' parameter record (``sim.params``); ``ind``: the industry table.
         month: the prices and shocks of the current month.
         step_index, n_steps: months done and months in the run.
+
+    A new attribute must be named in ``sim.checkpoint`` (``SAVED`` or ``DERIVED``) so that a
+    run continued from a checkpoint stays the run made in one go (``tests/test_checkpoint.py``).
     """
 
     def __init__(self, cfg: Config, world: World | None = None,
@@ -190,6 +193,9 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
         elif selection == "simulated":
             self.state.targeted[:] = simulated_selection(self.cfg, self.counties,
                                                          self.world.industry_names)
+
+    def _restored(self) -> None:
+        """Called after ``sim.checkpoint.restore`` has put a saved state into the tables."""
 
     def environment(self, t: int) -> Month:
         """Wages, prices and shocks at step ``t``."""
