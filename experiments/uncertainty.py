@@ -30,17 +30,21 @@ PLAUSIBLE = Path("results") / "calibration" / "plausible.csv"
 INDICATORS = ("poverty_local_job_years", "post_support_survival_2y", "fiscal_cost_total")
 
 
-def _run(job) -> dict:
+def run_indicators(overrides: list[str]) -> dict:
+    """The headline indicators of one run (a child process, one kernel thread)."""
     from sim.config import compose
     from sim.engine import Simulation
     from sim.results import events_frame, summary, timeseries_frame
 
-    overrides, arm, vector, seed = job
-    sim = Simulation(compose([*overrides, f"policy={arm}", f"run.seed={seed}",
-                              "run.threads=1", "run.progress=false", *vector]))
+    sim = Simulation(compose([*overrides, "run.threads=1", "run.progress=false"]))
     sim.run()
     result = summary(sim, timeseries_frame(sim, {}), events_frame(sim, {}))
     return {k: result[k] for k in INDICATORS}
+
+
+def _run(job) -> dict:
+    overrides, arm, vector, seed = job
+    return run_indicators([*overrides, f"policy={arm}", f"run.seed={seed}", *vector])
 
 
 def compare(overrides: list[str], arms: list[str], vectors: pd.DataFrame, seeds: int,
