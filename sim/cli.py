@@ -23,6 +23,7 @@ from sim import jobs
 from sim.config import (
     CONFIG_DIR,
     ConfigError,
+    check_overrides,
     compose,
     describe_field,
     presets,
@@ -84,6 +85,10 @@ def preflight(overrides: list[str]) -> None:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except HydraException as exc:
         raise InputError(f"malformed override: {_first_line(exc)}") from None
+    try:
+        check_overrides(overrides)
+    except ConfigError as exc:
+        raise InputError(str(exc)) from None
     plain, sweeps = [], []
     for o in parsed:
         key = o.key_or_group
