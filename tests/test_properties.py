@@ -154,9 +154,23 @@ def _check_books(sim: Simulation) -> None:
     assert np.isfinite(df.select_dtypes("number").to_numpy()).all()
 
 
+# Configurations run and months checked in this session (printed with ``pytest -s``).
+COVERED = {"configurations": 0, "steps": 0}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _report_coverage():
+    yield
+    if COVERED["configurations"]:
+        print(f"\nproperty runs: {COVERED['configurations']} valid configurations, "
+              f"{COVERED['steps']} months checked")
+
+
 def _run_and_check(overrides: list[str]) -> int:
     """Run the configuration, checking the invariants after every month; the steps run."""
     sim = Simulation(_valid_config(overrides))
+    COVERED["configurations"] += 1
+    COVERED["steps"] += sim.n_steps
     while sim.step_index < sim.n_steps:
         sim.step()  # raises NonFiniteStateError on a NaN or an infinity
         _check_invariants(sim)
@@ -248,8 +262,11 @@ def invalid_overrides(draw) -> tuple[list[str], str]:
     return base + [f"{path}.{leaf}=1"], leaf
 
 
-MALFORMED = st.lists(st.text(st.characters(codec="ascii", exclude_categories=["Cc"]),
-                             max_size=20), min_size=1, max_size=3)
+TEXT = st.text(st.characters(codec="ascii", exclude_categories=["Cc"]), max_size=20)
+# Any text, alone or as the value of a real field (which reaches composition and validation).
+MALFORMED = st.lists(TEXT | st.builds(lambda key, value: f"{key}={value}",
+                                      st.sampled_from(field_paths()), TEXT),
+                     min_size=1, max_size=3)
 
 
 def _refused_in_one_line(overrides: list[str], fragment: str | None) -> str:
