@@ -42,7 +42,7 @@ from sim.results import government_frame
 from tests.test_engine import _check_invariants
 
 # No "explain" phase: it traces coverage, which multiplies the time of a failing example.
-BOUNDED = settings(max_examples=12, deadline=None, derandomize=True, database=None,
+BOUNDED = settings(max_examples=20, deadline=None, derandomize=True, database=None,
                    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 FUZZ_EXAMPLES = int(os.environ.get("TSIM_FUZZ_EXAMPLES", "300"))
