@@ -23,6 +23,7 @@ from sim import checkpoint, jobs
 from sim.config import (
     CONFIG_DIR,
     ConfigError,
+    check_overrides,
     compose,
     describe_field,
     presets,
@@ -32,11 +33,14 @@ from sim.config import (
 from sim.engines import make_simulation
 from sim.memory import check_memory
 from sim.results import run_id_for, write_run
+from sim.state import NonFiniteStateError
 
 GROUPS = ("world", "policy", "shock", "calibration")
 # Hydra flags that take a value in the next token.
 FLAGS_WITH_VALUE = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd",
                     "--cfg", "-c", "--package", "-p", "--experimental-rerun"}
+# Exit status of a run stopped by a NaN or an infinity in its state (bad input exits 2).
+EXIT_NON_FINITE = 3
 
 
 class InputError(Exception):
@@ -84,6 +88,10 @@ def preflight(overrides: list[str]) -> None:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except HydraException as exc:
         raise InputError(f"malformed override: {_first_line(exc)}") from None
+    try:
+        check_overrides(overrides)
+    except ConfigError as exc:
+        raise InputError(str(exc)) from None
     plain, sweeps = [], []
     for o in parsed:
         key = o.key_or_group
@@ -167,9 +175,9 @@ def run_job(cfg) -> dict:
         record = write_run(sim, out_dir, config_yaml, figures=config.run.figures)
     except Exception as exc:
         if not multirun:
-            if isinstance(exc, ConfigError):
+            if isinstance(exc, ConfigError | NonFiniteStateError):
                 print(f"error: {exc}", file=sys.stderr)
-                sys.exit(2)
+                sys.exit(2 if isinstance(exc, ConfigError) else EXIT_NON_FINITE)
             raise
         info = {key: OmegaConf.select(cfg, path) for key, path in (
             ("seed", "run.seed"), ("world", "world.name"), ("policy", "policy.name"),

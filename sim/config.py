@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -563,6 +564,15 @@ class Config:
                             "plain Python (small worlds)")
 
 
+# Shares that split one whole: the fields of each group must sum to at most 1 (``validate``).
+# A group over 1 spends more than it has (the special fund's uses at 1 each spent 110.8 M
+# of 66.7 M allocated).
+SHARE_GROUPS = {
+    "the special fund's uses": ("policy.fund_infrastructure", "policy.fund_training",
+                                "policy.fund_freight", "policy.fund_credit"),
+}
+
+
 def register_configs() -> None:
     """Register the schema in Hydra's ConfigStore (idempotent)."""
     from hydra.core.config_store import ConfigStore
@@ -582,6 +592,11 @@ def _fmt(x: float | None) -> str:
 def _check_field(path: str, value: Any, meta: dict) -> None:
     unit = f" ({meta['unit']})" if meta.get("unit") else ""
     choices = meta.get("choices")
+    if isinstance(value, list | tuple):  # a list names each item once (a repeat adds rows)
+        repeated = sorted({repr(v) for v in value if value.count(v) > 1})
+        if repeated:
+            raise ConfigError(f"{path} lists {', '.join(repeated)} more than once; give each "
+                              "item once")
     if choices is not None:
         items = value if isinstance(value, list | tuple) else [value]
         for item in items:
@@ -660,11 +675,23 @@ def validate(cfg: Config) -> Config:
         raise ConfigError("world.industries must include at least one manufacturing industry "
                           f"({', '.join(INDUSTRIES + EXTRA_INDUSTRIES)}): firms transfer from "
                           "the east in those")
+    for whole, paths in SHARE_GROUPS.items():
+        total = sum(_value_at(cfg, p) for p in paths)
+        if total > 1 + 1e-9:
+            raise ConfigError(f"{' + '.join(paths)} = {total:g} must be at most 1 (shares of "
+                              f"{whole}; each in [0, 1])")
     m = cfg.model
     if m.skill_floor > m.skill_ceiling:
         raise ConfigError(f"model.skill_floor = {m.skill_floor} must be in "
                           f"[0, model.skill_ceiling = {m.skill_ceiling}] (skill in [0,1])")
     return cfg
+
+
+def _value_at(cfg: Config, path: str) -> Any:
+    value: Any = cfg
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
 
 
 def to_config(cfg_like: Any) -> Config:
@@ -679,18 +706,38 @@ def to_config(cfg_like: Any) -> Config:
     return validate(obj)
 
 
-def describe_field(path: str) -> str:
-    """The allowed values of a dotted config path, e.g. ``a number in [0, 1] (share)``."""
+def schema_field(path: str) -> dataclasses.Field | None:
+    """The schema's field at a dotted path (``world.industries``), None if there is none."""
     node: Any = Config
-    meta: dict = {}
+    found = None
     for part in path.split("."):
         fields = {f.name: f for f in dataclasses.fields(node)} if dataclasses.is_dataclass(
             node) else {}
         if part not in fields:
-            return ""
-        f = fields[part]
-        meta = dict(f.metadata)
-        node = f.type if not isinstance(f.type, str) else _resolve(f.type)
+            return None
+        found = fields[part]
+        node = found.type if not isinstance(found.type, str) else _resolve(found.type)
+    return found
+
+
+def field_paths(node: Any = Config, prefix: str = "") -> list[str]:
+    """Every leaf field of the schema as a dotted path."""
+    paths = []
+    for f in dataclasses.fields(node):
+        sub = _resolve(f.type) if isinstance(f.type, str) else f.type
+        if dataclasses.is_dataclass(sub):
+            paths += field_paths(sub, f"{prefix}{f.name}.")
+        else:
+            paths.append(f"{prefix}{f.name}")
+    return paths
+
+
+def describe_field(path: str) -> str:
+    """The allowed values of a dotted config path, e.g. ``a number in [0, 1] (share)``."""
+    f = schema_field(path)
+    if f is None:
+        return ""
+    meta = dict(f.metadata)
     if meta.get("choices"):
         return "one of " + ", ".join(meta["choices"])
     if meta.get("lo") is not None or meta.get("hi") is not None:
@@ -731,6 +778,51 @@ def presets(group: str) -> list[str]:
     return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
 
 
+def groups() -> list[str]:
+    """The config groups (``configs/<group>/``) an override may choose a preset of."""
+    return sorted(p.name for p in CONFIG_DIR.iterdir() if p.is_dir() and p.name != "hydra")
+
+
+def check_overrides(overrides: list[str], allow_repeats: bool = False) -> None:
+    """Refuse what Hydra would accept silently: a key added with ``+``/``++`` that is neither a
+    field of the schema nor a config group (a typo), the same key or group given twice (the
+    last one would win unseen; ``allow_repeats`` for programs that layer overrides on
+    purpose) and a flag given anything but true or false (OmegaConf reads ``2`` as true).
+    ``hydra.*`` overrides are Hydra's own and pass.
+
+    Raises:
+        ConfigError: one line naming the key and what is allowed.
+        hydra.errors.HydraException: an override that does not parse.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    seen: dict[str, str] = {}
+    for o in OverridesParser.create().parse_overrides(list(overrides)):
+        key = o.key_or_group
+        if key.split(".")[0].split("/")[0] == "hydra":
+            continue
+        name = key if o.package is None else f"{key}@{o.package}"
+        if name in seen and not allow_repeats:
+            raise ConfigError(f"{name} is given twice ({seen[name]}, {o.input_line}); give "
+                              "each key or group once")
+        seen[name] = o.input_line
+        found = schema_field(key)
+        if found is None and (o.is_add() or o.is_force_add()) and key not in groups():
+            section, _, leaf = key.rpartition(".")
+            near = [p for p in field_paths() if p.rpartition(".")[0] == section]
+            close = get_close_matches(key, near + groups(), n=3, cutoff=0.8)
+            hint = (f"did you mean {', '.join(close)}?" if close else
+                    f"groups are {', '.join(groups())}; python -m sim --cfg job lists the "
+                    "fields")
+            raise ConfigError(f"{key} is not a field of the configuration nor a config "
+                              f"group, so {o.input_line} is refused; {hint}")
+        if found is not None and found.type == "bool" and not o.is_delete():
+            values = list(o.sweep_iterator()) if o.is_sweep_override() else [o.value()]
+            for value in values:
+                if not isinstance(value, bool):
+                    raise ConfigError(f"{key} = {value!r} must be true or false")
+
+
 def compose(overrides: list[str]) -> Config:
     """The validated :class:`Config` that ``python -m sim OVERRIDES`` runs.
 
@@ -747,6 +839,7 @@ def compose(overrides: list[str]) -> Config:
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
+    check_overrides(overrides, allow_repeats=True)
     register_configs()
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):

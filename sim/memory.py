@@ -21,8 +21,9 @@ BYTES_PER_FIRM = 2 * 2 * 170        # firm table (170 B a row), doubled on growt
 METRIC_COLUMNS = 40                 # monthly per-county records (float64), a safe bound
 
 
-def estimate_peak_bytes(cfg: Config) -> int:
-    """Peak resident memory of a run of ``cfg`` (bytes), before it starts."""
+def peak_parts(cfg: Config) -> dict[str, int]:
+    """The estimate's parts (bytes): ``workers`` (with the interpreter and the firm table),
+    growing with world.worker_agents, and ``records``, growing with run.years x counties."""
     w = cfg.world
     n_counties = w.n_origin + w.n_central + w.n_poverty
     persons = w.worker_agents * w.persons_per_agent
@@ -30,33 +31,83 @@ def estimate_peak_bytes(cfg: Config) -> int:
                   w.firms_per_1000_persons_poverty)
     firms = 4 * density * persons / 1000.0  # initial firms, and entry over the run
     records = cfg.run.years * MONTHS_PER_YEAR * n_counties * METRIC_COLUMNS * 8
-    return int(BASE_BYTES + BYTES_PER_WORKER * w.worker_agents + BYTES_PER_FIRM * firms
-               + records)
+    return {"workers": int(BASE_BYTES + BYTES_PER_WORKER * w.worker_agents
+                           + BYTES_PER_FIRM * firms),
+            "records": int(records)}
+
+
+def estimate_peak_bytes(cfg: Config) -> int:
+    """Peak resident memory of a run of ``cfg`` (bytes), before it starts."""
+    return sum(peak_parts(cfg).values())
+
+
+def _read_int(path: str) -> int | None:
+    try:
+        with open(path) as handle:
+            text = handle.read().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None  # "max": no limit
+
+
+def _limits() -> list[int]:
+    """What a new allocation may use besides MemAvailable: a container's memory limit (cgroup
+    v2 or v1) and the address-space limit (``ulimit -v``), each less what is in use."""
+    limits = []
+    for limit_file, usage_file in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+                                   ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                                    "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+        limit, usage = _read_int(limit_file), _read_int(usage_file)
+        if limit is not None and usage is not None and limit < 2**60:
+            limits.append(max(limit - usage, 0))
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY:
+            with open("/proc/self/statm") as handle:
+                in_use = int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            limits.append(max(soft - in_use, 0))
+    except (ImportError, OSError, ValueError):
+        pass
+    return limits
 
 
 def available_bytes() -> int | None:
-    """Memory the system can give a new process now (``MemAvailable``), None if unknown."""
+    """Memory a run in this process can get now (bytes), None if unknown: the least of the
+    system's ``MemAvailable``, a container's limit and ``ulimit -v``."""
+    found = _limits()
     try:
         with open("/proc/meminfo") as handle:
             for line in handle:
                 if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+                    found.append(int(line.split()[1]) * 1024)
+                    break
     except OSError:
         pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError):
-        return None
+    if not found:
+        try:
+            found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (ValueError, OSError):
+            return None
+    return min(found)
 
 
 def check_memory(cfg: Config, available: int | None = None) -> int:
-    """Refuse a world that does not fit (one line: the estimate and the limit); return the
-    estimate."""
-    need = estimate_peak_bytes(cfg)
+    """Refuse a run that does not fit (one line: the field that makes it big, the estimate and
+    the limit); return the estimate."""
+    parts = peak_parts(cfg)
+    need = sum(parts.values())
     limit = available_bytes() if available is None else available
     if limit is not None and need > limit:
-        raise ConfigError(f"world.worker_agents = {cfg.world.worker_agents} needs about "
-                          f"{need / 2**30:.1f} GiB at peak, more than the {limit / 2**30:.1f} "
-                          "GiB available; lower world.worker_agents (raise "
-                          "world.persons_per_agent to keep the population)")
+        sizes = f"needs about {need / 2**30:.1f} GiB at peak, more than the " \
+                f"{limit / 2**30:.1f} GiB available"
+        w = cfg.world
+        if parts["records"] > parts["workers"]:
+            n_counties = w.n_origin + w.n_central + w.n_poverty
+            raise ConfigError(f"run.years = {cfg.run.years} with {n_counties} counties {sizes}"
+                              " (monthly records); lower run.years or the counties")
+        raise ConfigError(f"world.worker_agents = {w.worker_agents} {sizes}; lower "
+                          "world.worker_agents (raise world.persons_per_agent to keep the "
+                          "population)")
     return need

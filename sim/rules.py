@@ -27,6 +27,18 @@ def _mix64(z):
     return z ^ (z >> np.uint64(31))
 
 
+# The largest x whose exp(x) is a finite double. Beyond it the compiled exp gives inf while
+# Python's math.exp raises OverflowError; exp_or_inf gives inf in both, so a rule gives the
+# same answer compiled (numba engine) and in plain Python (reference engine, py_func).
+EXP_MAX = 709.782712893384
+
+
+@njit(cache=True)
+def exp_or_inf(x):
+    """exp(x), or inf where it overflows (as the compiled exp does)."""
+    return math.exp(x) if x <= EXP_MAX else math.inf
+
+
 @njit(cache=True)
 def uniform(seed, step, index, purpose):
     """A uniform draw in [0, 1) determined by (seed, step, index, purpose) alone."""
@@ -207,7 +219,7 @@ def founding_probability(params, prospect, offers, infrastructure):
     offer and where infrastructure is good."""
     return (params.returnee_rate_per_agent * (1.0 + params.returnee_package_boost * offers)
             * (1.0 + params.returnee_infra_boost * infrastructure)
-            / (1.0 + math.exp(-prospect / params.returnee_prospect_scale)))
+            / (1.0 + exp_or_inf(-prospect / params.returnee_prospect_scale)))
 
 
 @njit(cache=True)

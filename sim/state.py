@@ -13,6 +13,7 @@ Codes (statuses, kinds, ...) are defined in ``sim.codes``.
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 from dataclasses import dataclass
 
@@ -264,3 +265,31 @@ class Table:
             new[: self.n] = getattr(self, f.name)
             setattr(self, f.name, new)
         self.n = n_new
+
+
+class NonFiniteStateError(FloatingPointError):
+    """A NaN or an infinity in the state; the message is one line naming field and step."""
+
+
+def non_finite(table: Table, rows: int | None = None,
+               wide: bool = True) -> tuple[str, int, float] | None:
+    """The first float field of ``table`` (first ``rows`` rows; without the per-industry
+    fields unless ``wide``) holding a NaN or an infinity: (field, row, value); None if every
+    value is finite.
+
+    Cheap enough for every step: one sum per field (a sum is finite when the values are,
+    unless they are near the float limit); only a field whose sum is not finite is looked at
+    value by value.
+    """
+    floats = [f.name for f in table.fields
+              if f.dtype.startswith("float") and (wide or f.per != PER_INDUSTRY)]
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing sum is looked at below
+        sums = [getattr(table, name)[:rows].sum() for name in floats]
+    for name, total in zip(floats, sums, strict=True):
+        if not math.isfinite(total):
+            values = getattr(table, name)[:rows]
+            bad = ~np.isfinite(values)
+            if bad.any():
+                row = int(np.flatnonzero(bad.reshape(len(values), -1).any(axis=1))[0])
+                return name, row, float(values[bad][0])
+    return None

@@ -11,6 +11,7 @@ import pytest
 
 from sim.cli import InputError, preflight
 from sim.config import (
+    SHARE_GROUPS,
     Config,
     ConfigError,
     ModelConfig,
@@ -22,6 +23,7 @@ from sim.config import (
     describe_field,
     field_table,
     presets,
+    schema_field,
     validate,
 )
 from tests.conftest import make_config
@@ -141,3 +143,59 @@ def test_describe_field_reports_the_range():
     assert describe_field("world.female_share") == "a number in [0, 1] (share)"
     assert describe_field("policy.kpi") == "one of count, reform"
     assert describe_field("world.nonexistent") == ""
+
+
+# --- issue 13: what the command line used to accept silently -----------------------------------
+
+@pytest.mark.parametrize("overrides, fragment", [
+    # the special fund spent 110.8 M of 66.7 M allocated with every use at 1
+    (["policy.fund_infrastructure=1", "policy.fund_training=1", "policy.fund_freight=1",
+      "policy.fund_credit=1"], "must be at most 1"),
+    (["policy.fund_training=0.71"], "policy.fund_training"),  # 0.4 + 0.71 + 0.2 + 0.1 > 1
+    (["+model.foo=1"], "model.foo is not a field"),
+    (["++model.foo=1"], "model.foo is not a field"),
+    (["++model.serch_prob=0.1"], "did you mean model.search_prob"),
+    (["+experiment=x"], "groups are calibration, policy, shock, world"),
+    (["world=teaching", "world=default"], "world is given twice"),
+    (["model.search_prob=0.1", "model.search_prob=0.2"], "given twice"),
+    (["run.seed=range(2)", "run.seed=5"], "run.seed is given twice"),
+    (["world.industries=[plush_toys,plush_toys]"], "world.industries lists 'plush_toys'"),
+    (["shock.export_industries=[plush_toys,plush_toys]"], "more than once"),
+    (["policy.generosity_levels=[0.5,0.5]"], "policy.generosity_levels lists 0.5"),
+    (["run.figures=2"], "run.figures = 2 must be true or false"),
+    (["run.progress=yes"], "must be true or false"),
+    (["run.figures=true,2"], "run.figures = 2"),
+])
+def test_silently_accepted_input_is_refused_in_one_line(overrides, fragment):
+    with pytest.raises(InputError) as info:
+        preflight(overrides)
+    assert fragment in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_share_groups_name_existing_fields_and_presets_respect_them():
+    for paths in SHARE_GROUPS.values():
+        assert all(schema_field(p) is not None for p in paths), paths
+    for name in presets("policy"):  # every policy preset keeps its shares within the whole
+        make_config(f"policy={name}")
+    preflight(["policy.fund_infrastructure=0.7", "policy.fund_training=0",
+               "policy.fund_credit=0.1"])
+
+
+def test_valid_flags_additions_and_layered_compose_still_pass():
+    preflight(["run.figures=false", "++run.progress=false", "world=teaching",
+               "world.industries=[plush_toys,textile_apparel]", "hydra.run.dir=x"])
+    # Programs layer overrides on purpose (the last wins); only the command line refuses it.
+    assert compose(["world=default", "world=teaching"]).world.name == "teaching"
+    with pytest.raises(ConfigError, match="model.foo"):
+        compose(["+model.foo=1"])
+
+
+def test_cli_refuses_duplicate_world_without_running(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "sim", "world=teaching", "world=default",
+                           f"hydra.run.dir={out}"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("error: world is given twice (world=teaching, "
+                                   "world=default); give each key or group once")
+    assert not out.exists()

@@ -17,9 +17,11 @@ import pandas as pd
 import pytest
 
 from sim import kernels as K
-from sim.codes import EV_ENTER, EV_EXIT, EV_RELOCATE, STATUS_NAMES
+from sim import rules
+from sim.codes import EV_ENTER, EV_EXIT, EV_RELOCATE, OUTBOUND, STATUS_NAMES
 from sim.engine import Simulation
 from sim.engines import make_simulation
+from sim.params import make_params
 from sim.reference import ReferenceSimulation
 from tests.conftest import make_config
 
@@ -82,6 +84,41 @@ def test_engines_identical_every_step(policy, shock, seed, years):
     if years == max(case[3] for case in CASES) and policy == "baseline":
         assert EV_RELOCATE in kinds
     assert len(np.unique(fast.workers.status)) == len(STATUS_NAMES)
+
+
+def test_returnee_founding_rule_does_not_overflow_in_plain_python():
+    """Issue 13: with ``world.rent_poverty=870000`` a county's expected profit is about -1e6
+    yuan per unit of capacity and exp(-prospect / scale) overflows: the kernel's exp gives inf
+    (probability 0), plain Python's math.exp raised OverflowError in the per-agent engine."""
+    params = make_params(make_config("world=teaching"))
+    limit = -rules.EXP_MAX * params.returnee_prospect_scale
+    for prospect in (-1e6, limit, np.nextafter(limit, -np.inf), -1e300, -500.0, 0.0, 1e6):
+        compiled = rules.founding_probability(params, prospect, 1.0, 0.5)
+        assert rules.founding_probability.py_func(params, prospect, 1.0, 0.5) == compiled
+    assert rules.founding_probability(params, -1e6, 1.0, 0.5) == 0.0
+    for x in (rules.EXP_MAX, np.nextafter(rules.EXP_MAX, np.inf), 1e6, -1e6, 0.5):
+        assert rules.exp_or_inf.py_func(x) == rules.exp_or_inf(x)
+    assert rules.exp_or_inf(rules.EXP_MAX) < np.inf == rules.exp_or_inf(1e6)
+
+
+def test_engines_identical_when_founding_prospects_overflow():
+    """The issue's reproducer (8 years, shortened to 4): both engines step by step equal."""
+    cfg = make_config("world=teaching", "run.seed=15", "run.years=4", "policy.rent_waiver=0.3",
+                      "world.rent_poverty=870000")
+    fast, ref = Simulation(cfg), ReferenceSimulation(cfg)
+    limit = -rules.EXP_MAX * fast.params.returnee_prospect_scale
+    overflowing = 0
+    while fast.step_index < fast.n_steps:
+        fast.step()
+        ref.step()
+        _assert_same_state(fast, ref, f"at step {fast.step_index - 1}")
+        w, s = fast.workers, fast.state
+        experienced = ((w.status == OUTBOUND)
+                       & (w.experience_months >= fast.params.returnee_min_experience))
+        c, k = w.home_county[experienced], w.outbound_industry[experienced]
+        prospect = s.profit_per_capacity[c, k] + s.offers[c] * s.package_per_capacity[c, k]
+        overflowing += int((prospect < limit).sum())
+    assert overflowing > 0  # experienced migrants did weigh founding at such prospects
 
 
 def test_reference_engine_uses_no_kernel_loop(monkeypatch):

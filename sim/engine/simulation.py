@@ -40,7 +40,7 @@ from sim.engine.labour import EAST_COLUMNS, LabourMarket
 from sim.engine.records import METRICS, Records, RunRecord
 from sim.memory import check_memory
 from sim.params import make_params
-from sim.state import COUNTY_STATE_FIELDS, Table
+from sim.state import COUNTY_STATE_FIELDS, NonFiniteStateError, Table, non_finite
 from sim.world import DYNAMICS_STREAM, World, generate
 
 INIT_STEP = 1 << 40  # draw "step" used for the initial hiring round
@@ -229,7 +229,32 @@ class Simulation(LabourMarket, FirmDecisions, Entry, Governments, Records):
         self._tally_government()
         self._accounts(t)
         self._record(t)
+        self._check_finite(t)
         self.step_index += 1
+
+    def _check_finite(self, t: int) -> None:
+        """Stop at the first NaN or infinity in the state or the month's records, naming the
+        field and the month (``sim.state.non_finite``: a sum per field). Every month the firms,
+        the counties' state and the records; the largest arrays (workers, per-industry
+        columns) at the end of each year and of the run, which keeps the check near 1 % of a
+        step (a NaN there reaches the county sums, checked monthly, within a month)."""
+        full = t % MONTHS_PER_YEAR == MONTHS_PER_YEAR - 1 or t == self.n_steps - 1
+        tables = [("firms", self.firms, self.n_firms), ("state", self.state, None)]
+        if full:
+            tables.append(("workers", self.workers, None))
+        for name, table, rows in tables:
+            found = non_finite(table, rows, wide=full)
+            if found is not None:
+                field, row, value = found
+                raise NonFiniteStateError(f"{name}.{field} is {value} at step {t} (row {row}); "
+                                          "the run stopped")
+        row = self.record.metrics[t]  # (counties, metrics)
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = row.sum()
+        if not np.isfinite(total) and not np.isfinite(row).all():
+            county, j = np.argwhere(~np.isfinite(row))[0]
+            raise NonFiniteStateError(f"records.{METRICS[j]} is {row[county, j]} at step {t} "
+                                      f"(county {county}); the run stopped")
 
     def run(self, progress=None) -> RunRecord:
         """Run to the end; ``progress(step, n_steps)`` is called after each step if given."""
