@@ -45,15 +45,19 @@ from experiments.stats import (
     mean_ci,
     paired_difference,
     ratio_of_paired_differences,
+    seed_warning,
     shock_path_metrics,
 )
 from sim import jobs
 from sim.atomic import atomic_write_bytes, atomic_write_parquet
 from sim.codes import MONTHS_PER_YEAR
-from sim.config import compose
+from sim.config import OUTPUT_OPTIONS, compose
 from sim.results import SHARE_FIELDS, SUMMARY_DOC
 
 GROUPS = ("world", "policy", "shock")
+# Overrides that are not design parameters: the seed (a column of its own) and the options
+# that change how a run reports itself (sim.config.OUTPUT_OPTIONS).
+NOT_DESIGN = ("run.seed", *OUTPUT_OPTIONS)
 BASELINE_ARM = "baseline"
 NO_SHOCK = "none"
 OUTPUTS = ("runs.parquet", "comparison.csv", "frontier.csv", "table.md")
@@ -175,7 +179,7 @@ def collect_runs(sweep_dir: Path) -> pd.DataFrame:
         for key in ("run_id", "seed", *GROUPS):
             row[key] = record.get(key)
         params = {k: v for k, v in parse_overrides(overrides).items()
-                  if k not in GROUPS and k != "run.seed" and not k.startswith("hydra")}
+                  if k not in GROUPS and k not in NOT_DESIGN and not k.startswith("hydra")}
         if row["seed"] is None and "run.seed" in parse_overrides(overrides):
             row["seed"] = parse_overrides(overrides)["run.seed"]
         if any(row[k] is None for k in ("seed", *GROUPS)):
@@ -272,7 +276,8 @@ NO_DIFF = {"n_pairs": 0, "diff_mean": np.nan, "diff_sd": np.nan, "diff_ci_low": 
 
 
 def compare(runs: pd.DataFrame, design: list[str], metrics: list[str] | None = None,
-            arm: str = "policy", baseline: str = BASELINE_ARM) -> pd.DataFrame:
+            arm: str = "policy", baseline: str = BASELINE_ARM,
+            kind_of=None) -> pd.DataFrame:
     """Per design point and metric: n, mean, sd, 95 % CI, paired difference to baseline.
 
     Args:
@@ -281,8 +286,11 @@ def compare(runs: pd.DataFrame, design: list[str], metrics: list[str] | None = N
         metrics: summary fields to compare (default: all).
         arm: the column whose ``baseline`` value is the reference arm.
         baseline: the reference value of ``arm``.
+        kind_of: metric -> its range (``SHARE``, ``COUNT``, ``REAL``); default
+            ``metric_kind``.
     """
     metrics = metrics or summary_fields()
+    kind_of = kind_of or metric_kind
     points = DesignPoints(runs, design)
     rows = []
     for key in points.ids:
@@ -292,7 +300,7 @@ def compare(runs: pd.DataFrame, design: list[str], metrics: list[str] | None = N
         header = points.header(key)
         for metric in metrics:
             row = {**header, "metric": metric}
-            row.update(mean_ci(done[metric].to_numpy(dtype=float), kind=metric_kind(metric)))
+            row.update(mean_ci(done[metric].to_numpy(dtype=float), kind=kind_of(metric)))
             row.update(NO_DIFF if base is None else
                        paired_difference(by_seed(done, metric), by_seed(base, metric)))
             rows.append(row)
@@ -512,9 +520,9 @@ def print_table(table: pd.DataFrame, stream=sys.stdout, max_rows: int = 24) -> N
         if (table[diffs] != "—").any().any():
             stream.write("\nDifference from the baseline arm, paired by seed [95% CI]\n")
             stream.write(shown[keys + diffs].to_string(index=False) + "\n" + more)
-    if (table.n < MIN_SEEDS_FOR_INTERVAL).any():
-        stream.write(f"warning: intervals are not shown for fewer than "
-                     f"{MIN_SEEDS_FOR_INTERVAL} seeds (comparison.csv has them)\n")
+    warning = seed_warning(int(table.n.min()))
+    if warning:
+        stream.write(warning + "\n")
     stream.flush()
 
 
@@ -578,8 +586,12 @@ SHOCK_TITLE = ("Shock paths, paired by seed with the same arm without the shock 
 
 def markdown_report(table: pd.DataFrame, frontier: pd.DataFrame,
                     shocks: pd.DataFrame) -> str:
-    """``table.md``: the headline table, the frontier and the shock paths."""
+    """``table.md``: the headline table (and its warning), the frontier and the shock
+    paths."""
     text = to_markdown(table) if not table.empty else ""
+    warning = seed_warning(int(table.n.min())) if not table.empty else ""
+    if warning:
+        text += f"\n{warning}\n"
     for title, part in ((FRONTIER_TITLE, frontier), (SHOCK_TITLE, shocks)):
         if not part.empty:
             text += f"\n{title}\n\n" + to_markdown(part)
@@ -622,6 +634,15 @@ def aggregate(sweep_dir: Path, figures: bool = True, quiet: bool = False) -> Swe
                                         quiet=quiet)
     if figures:  # the tables above are the results; a figure that fails is reported only
         result.written += _draw(sweep_dir, runs, design, frontier, paths, result.notes)
+        try:
+            from experiments.report import sweep_report
+
+            result.written.append(sweep_report(result, table, frontier, meta={
+                "sweep": sweep_dir.name, "runs": len(runs),
+                "code version": manifest.get("code_version", ""),
+                "aggregated by": "python -m experiments.aggregate (experiments.report)"}))
+        except Exception as exc:
+            result.notes.append(f"report.html not written: {type(exc).__name__}: {exc}")
     if not quiet:
         print_table(table)
         _print_section(FRONTIER_TITLE, frontier_view(frontier), sys.stdout)
