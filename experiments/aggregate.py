@@ -83,6 +83,91 @@ HEADLINE = {
 MARGINAL_LABEL = "marginal cost per added job-year (yuan)"
 
 
+# --- the data dictionary: every column of the sweep's tables, documented once ---------------
+# (scripts/results_dictionary.py renders these into results/README.md; tests check that the
+# tables have no undocumented column.)
+
+DESIGN_COLUMN_DOC = ("a design parameter: a config field the sweep sets (e.g. ``run.years``, "
+                     "``policy.credibility``), named by its path; see docs/model.md")
+RUNS_COLUMNS = {
+    "job": "job directory, relative to the sweep directory",
+    "status": "complete, failed or missing (listed in sweep.json, no record on disk)",
+    "run_id": "first 12 hex digits of the SHA-1 of the run's resolved config.yaml",
+    "seed": "the run's seed (run.seed); arms with the same seed share the world and draws",
+    "world": "world preset (configs/world/)",
+    "policy": "policy preset, the arm (configs/policy/)",
+    "shock": "shock preset (configs/shock/)",
+    "design_point": "design sweeps: index of the design point (row of the design's samples)",
+    "<design parameter>": DESIGN_COLUMN_DOC,
+    "<summary indicator>": "every indicator of the run's summary.json (list below); null when "
+                           "undefined or the run is not complete",
+    "steps": "months simulated",
+    "persons_per_agent": "persons one worker agent stands for",
+    "error": "failed runs: the exception type and message",
+    "overrides": "the job's command-line overrides, space-separated",
+}
+COMPARISON_COLUMNS = {
+    "world, policy, shock, <design parameter>": "the design point (every design column of "
+                                                "runs.parquet)",
+    "runs_complete": "complete runs of the design point",
+    "runs_failed": "failed runs of the design point",
+    "runs_missing": "missing runs of the design point",
+    "metric": "the indicator (summary indicators and the derived ones, lists below)",
+    "n": "seeds with a finite value",
+    "mean": "mean over those seeds",
+    "sd": "standard deviation over seeds",
+    "ci_low": "95 % interval of the mean, low end: shares Wilson-type inside [0, 1], counts "
+              "on the log scale (>= 0), other quantities Student t",
+    "ci_high": "95 % interval of the mean, high end",
+    "n_pairs": "seeds paired with the baseline arm of the same scenario (0: no baseline)",
+    "diff_mean": "mean paired difference from the baseline arm",
+    "diff_sd": "standard deviation of the paired differences",
+    "diff_ci_low": "95 % t interval of the mean paired difference, low end",
+    "diff_ci_high": "95 % t interval of the mean paired difference, high end",
+    "note": "derived rows: how the row was computed, or why it is undefined",
+}
+FRONTIER_COLUMNS = {
+    "panel": "the scenario (the design values other than the arm)",
+    "policy": "the arm",
+    "n": "complete runs (seeds) of the arm",
+    "cost": "mean fiscal_cost_total (yuan)",
+    "cost_low": "its 95 % interval, low end",
+    "cost_high": "its 95 % interval, high end",
+    "effect": "mean poverty_local_job_years",
+    "effect_low": "its 95 % interval, low end",
+    "effect_high": "its 95 % interval, high end",
+    "d_cost": "mean paired difference of cost from the baseline arm",
+    "d_effect": "mean paired difference of effect from the baseline arm",
+    "marginal_cost": "marginal cost per added poverty-alleviated local job-year (yuan)",
+    "marginal_cost_low": "its Fieller 95 % interval, low end",
+    "marginal_cost_high": "its Fieller 95 % interval, high end",
+    "note": "why the marginal cost or its interval is undefined",
+    "efficient": "on the cost-effect frontier: no arm of the panel spends less and keeps "
+                 "more job-years",
+}
+SENSITIVITY_COLUMNS = {
+    "output": "the indicator analysed (means over seeds per design point)",
+    "method": "sobol, or rbd_fast for Latin hypercubes",
+    "lever": "the design parameter",
+    "S1": "first-order index",
+    "S1_conf": "95 % bootstrap half-width of S1",
+    "ST": "total index (Sobol only)",
+    "ST_conf": "95 % bootstrap half-width of ST",
+}
+
+
+def undocumented(columns, docs: dict, design: list[str] = ()) -> list[str]:
+    """The columns not covered by ``docs`` (design columns and summary indicators count as
+    documented through their placeholders)."""
+    named = {part.strip() for key in docs for part in key.split(",")}
+    placeholders = {"<design parameter>": set(design),
+                    "<summary indicator>": set(summary_fields())}
+    for key, cols in placeholders.items():
+        if key in named:
+            named |= cols
+    return [c for c in columns if c not in named]
+
+
 def summary_fields() -> list[str]:
     """The summary indicators every run reports (``sim.results.SUMMARY_DOC``)."""
     return list(SUMMARY_DOC)
