@@ -80,9 +80,8 @@ def styled_table(frame: pd.DataFrame, name: str, precision: int = 3) -> str:
     """A table as HTML through pandas' Styler: no index, numbers with thousands separators,
     missing values as a dash, no inline styles or random ids (the page's style sheet
     applies; same frame, same bytes)."""
-    styler = (frame.style.hide(axis="index")
-              .format(precision=precision, thousands=",", na_rep="—")
-              .set_table_attributes('class="report-table"'))
+    styler = frame.style.hide(axis="index").format(precision=precision, thousands=",",
+                                                   na_rep="—")
     return styler.to_html(table_uuid=re.sub(r"[^A-Za-z0-9_-]", "-", name),
                           exclude_styles=True)
 

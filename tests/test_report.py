@@ -66,7 +66,7 @@ def test_sweep_writes_a_self_contained_report(sweep):
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html), "fetches from a host"
     sources = re.findall(r'<img src="([^"]+)"', html)
     assert len(sources) >= 9 and all(s.startswith("data:image/png;base64,") for s in sources)
-    assert html.count('<table class="report-table"') >= 6
+    assert html.count('<div class="table-wrap"><table') >= 6
     # 2 seeds: the page warns that intervals cannot be read
     assert "fewer than 5" in html and "warning" in html
 
