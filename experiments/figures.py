@@ -215,7 +215,7 @@ def sweep_figures(sweep_dir: Path, runs: pd.DataFrame, design: list[str],
                 diff[arm] = time_band(pd.concat(pairs, axis=1), REAL)
         windows = run_windows(sweep_dir, g.job)
         band_panel(axes[0, i], level, styles, windows, ylabel="thousand persons", scale=1e3)
-        axes[0, i].set_title(_title(scenario, key))
+        axes[0, i].set(title=_title(scenario, key), xlabel="")  # the bottom row says "year"
         band_panel(axes[1, i], diff, styles, windows, scale=1e3, zero_line=True,
                    ylabel=f"minus {arms[0]} (thousand)")
         axes[1, i].set_title("difference from baseline, paired by seed", fontsize=9)
