@@ -768,7 +768,7 @@ def report(result: SweepAggregate, stream=sys.stdout) -> None:
     if len(missing) > 20:
         stream.write(f"  ... and {len(missing) - 20} more missing (see runs.parquet)\n")
     for note in result.notes:
-        stream.write(f"  note: {note}\n")
+        stream.write(f"  {note}\n" if note.startswith("warning") else f"  note: {note}\n")
     stream.write(f"outputs in {result.sweep_dir}: "
                  + ", ".join(p.name for p in result.written) + "\n")
     stream.flush()

@@ -32,8 +32,9 @@ class SweepProgress:
     It reads the sweep directory (``summary.json`` / ``error.json`` and their modification
     times), so it works for any launcher whose jobs write to a filesystem this process sees.
     A run complete before ``start_time`` was skipped; one completed or failed since then is
-    new. The time left is measured from the first new completion onwards, so the first
-    runs' compilation of the kernels (tens of seconds on a cold cache) does not inflate it.
+    new. The time left is paced from the first new completion onwards, so the first runs'
+    compilation of the kernels (tens of seconds on a cold cache) does not inflate it, and it
+    grows while nothing finishes.
     On a terminal the bar redraws in place; otherwise (a log file) it prints a line every
     ``every`` seconds when something changed.
     """
@@ -62,13 +63,15 @@ class SweepProgress:
         return {"skipped": skipped, "done": len(new), "failed": failed, "finished": finished,
                 "left": max(self.total - finished, 0), "completion_times": new}
 
-    def seconds_left(self, counts: dict) -> float | None:
-        """Time left from the pace between new completions (None until two are in): the
-        interval from the first to the last new completion over the runs in between."""
+    def seconds_left(self, counts: dict, now: float | None = None) -> float | None:
+        """Time left at the pace since the first new completion: (now - first completion) /
+        (new completions - 1) per run. None until three are in (parallel workers finish
+        their first runs together, which would make the pace look too fast)."""
         times = counts["completion_times"]
-        if len(times) < 2 or counts["left"] == 0:
+        if len(times) < 3 or counts["left"] == 0:
             return None
-        return (times[-1] - times[0]) / (len(times) - 1) * counts["left"]
+        now = time.time() if now is None else now
+        return (max(now, times[-1]) - times[0]) / (len(times) - 1) * counts["left"]
 
     def describe(self, counts: dict | None = None) -> str:
         """The counts in words, e.g. ``3 done, 9 skipped (already complete), 0 failed``."""
@@ -113,7 +116,7 @@ class SweepProgress:
 
             self._bar = tqdm(total=self.total, desc="[sweep] runs", file=self.stream,
                              unit="run", dynamic_ncols=True, leave=True,
-                             bar_format="{desc} {bar} {n_fmt}/{total_fmt} [{elapsed}] "
+                             bar_format="{desc} {bar} {n_fmt}/{total_fmt} [{elapsed}]"
                                         "{postfix}")
         self._thread = threading.Thread(target=self._loop, name="sweep-progress", daemon=True)
         self._thread.start()

@@ -225,7 +225,7 @@ def write_indices(sweep_dir: Path, runs: pd.DataFrame, design: dict, notes: list
     atomic_write_bytes(path, table.to_csv(index=False).encode())
     warning = stability_warning(design, table)
     if warning:
-        notes.append(warning.removeprefix("warning: "))
+        notes.append(warning)
     if not quiet:
         with pd.option_context("display.width", 200):
             print("\nSensitivity indices of the means over seeds per design point "

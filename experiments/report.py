@@ -293,7 +293,7 @@ def sweep_warnings(result: SweepAggregate) -> list[str]:
     bad = result.runs.status.isin(["failed", "missing"]).sum()
     if bad:
         warnings.append(f"warning: {bad} run(s) failed or missing; the tables use the rest")
-    warnings += [f"note: {n}" for n in result.notes]
+    warnings += [n if n.startswith("warning") else f"note: {n}" for n in result.notes]
     return [w for w in warnings if w]
 
 

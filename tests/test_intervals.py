@@ -139,8 +139,10 @@ def test_sweep_eta_ignores_the_compile_time(tmp_path):
         _job(tmp_path, i, mtime=start + t)
     c = progress.count()
     assert c["done"] == 3 and c["left"] == 7
-    assert progress.seconds_left(c) == pytest.approx(2.0 * 7)
-    assert progress.seconds_left({**c, "completion_times": c["completion_times"][:1]}) is None
+    assert progress.seconds_left(c, now=start + 64.0) == pytest.approx(2.0 * 7)
+    assert progress.seconds_left(c, now=start + 74.0) == pytest.approx(7.0 * 7)  # a stall
+    two = {**c, "completion_times": c["completion_times"][:2]}
+    assert progress.seconds_left(two, now=start + 62.0) is None  # first pair: no pace yet
 
 
 def test_run_progress_eta_ignores_the_first_step():
