@@ -242,7 +242,7 @@ def stability_warning(design: dict, table: pd.DataFrame) -> str:
         return ""
     conf = np.concatenate([table.S1_conf.to_numpy(dtype=float),
                            table.ST_conf.to_numpy(dtype=float)])
-    return index_warning("sobol", int(design.get("n", 0)), table.S1.to_numpy(dtype=float),
+    return index_warning("sobol", int(design.get("n_base", 0)), table.S1.to_numpy(dtype=float),
                          conf)
 
 

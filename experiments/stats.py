@@ -71,7 +71,7 @@ def seed_warning(n_seeds: int) -> str:
     shown = ("intervals are not shown" if n_seeds < MIN_SEEDS_FOR_INTERVAL
              else "intervals rest on a rough estimate of the spread")
     return (f"warning: {n_seeds} seed(s) per arm, fewer than {MIN_SEEDS_FOR_STABLE}: {shown}; "
-            "rerun with more seeds (--seeds 10) before reading differences")
+            "rerun with 10 or more seeds before reading differences")
 
 
 def index_warning(method: str, size: int, first_order=(), half_widths=()) -> str:

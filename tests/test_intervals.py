@@ -93,10 +93,13 @@ def test_sobol_indices_of_a_small_design_are_flagged():
     assert index_warning("sobol", 256, [0.4, 0.2], [0.05, 0.04]) == ""
     assert "S1 down to" in index_warning("sobol", 256, [-0.3], [0.05])
     assert "trajectories = 4" in index_warning("morris", 4)
-    design = {"method": "sobol", "n": 8}
+    design = {"method": "sobol", "n_base": 8}
     table = pd.DataFrame({"S1": [-0.32], "S1_conf": [3.4], "ST": [0.5], "ST_conf": [0.2]})
     assert "not stable" in stability_warning(design, table)
-    assert stability_warning({"method": "lhs", "n": 8}, table) == ""
+    assert stability_warning({"method": "lhs", "n_base": 8}, table) == ""
+    steady = pd.DataFrame({"S1": [0.4], "S1_conf": [0.02], "ST": [0.5], "ST_conf": [0.03]})
+    assert "N = 8 < 64" in stability_warning(design, steady)  # N as the manifest stores it
+    assert stability_warning({"method": "sobol", "n_base": 128}, steady) == ""
 
 
 # --- progress ---------------------------------------------------------------------------------
