@@ -201,7 +201,8 @@ def sweep_figures(sweep_dir: Path, runs: pd.DataFrame, design: list[str],
     fig = hazard_multiples(hazard_spells, hazard_styles)
     written.append(style.save_png(fig, sweep_dir / "hazard_by_age.png"))
 
-    fig, axes = style.figure(2, len(panels), width=5.0, height=3.2, sharex=True)
+    fig, axes = style.figure(2, len(panels), width=min(5.0, 15.0 / len(panels)), height=3.2,
+                             sharex=True)
     for i, (key, g) in enumerate(panels):
         level, diff = {}, {}
         base = {r.seed: jobs_ts[r.job] for r in g[g.policy == arms[0]].itertuples()}
