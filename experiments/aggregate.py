@@ -45,15 +45,19 @@ from experiments.stats import (
     mean_ci,
     paired_difference,
     ratio_of_paired_differences,
+    seed_warning,
     shock_path_metrics,
 )
 from sim import jobs
 from sim.atomic import atomic_write_bytes, atomic_write_parquet
 from sim.codes import MONTHS_PER_YEAR
-from sim.config import compose
+from sim.config import OUTPUT_OPTIONS, compose
 from sim.results import SHARE_FIELDS, SUMMARY_DOC
 
 GROUPS = ("world", "policy", "shock")
+# Overrides that are not design parameters: the seed (a column of its own) and the options
+# that change how a run reports itself (sim.config.OUTPUT_OPTIONS).
+NOT_DESIGN = ("run.seed", *OUTPUT_OPTIONS)
 BASELINE_ARM = "baseline"
 NO_SHOCK = "none"
 OUTPUTS = ("runs.parquet", "comparison.csv", "frontier.csv", "table.md")
@@ -77,6 +81,91 @@ HEADLINE = {
     "spending_poverty": ("of it in poverty counties (m yuan)", "{:,.1f}", 1e6),
 }
 MARGINAL_LABEL = "marginal cost per added job-year (yuan)"
+
+
+# --- the data dictionary: every column of the sweep's tables, documented once ---------------
+# (scripts/results_dictionary.py renders these into results/README.md; tests check that the
+# tables have no undocumented column.)
+
+DESIGN_COLUMN_DOC = ("a design parameter: a config field the sweep sets (e.g. ``run.years``, "
+                     "``policy.credibility``), named by its path; see docs/model.md")
+RUNS_COLUMNS = {
+    "job": "job directory, relative to the sweep directory",
+    "status": "complete, failed or missing (listed in sweep.json, no record on disk)",
+    "run_id": "first 12 hex digits of the SHA-1 of the run's resolved config.yaml",
+    "seed": "the run's seed (run.seed); arms with the same seed share the world and draws",
+    "world": "world preset (configs/world/)",
+    "policy": "policy preset, the arm (configs/policy/)",
+    "shock": "shock preset (configs/shock/)",
+    "design_point": "design sweeps: index of the design point (row of the design's samples)",
+    "<design parameter>": DESIGN_COLUMN_DOC,
+    "<summary indicator>": "every indicator of the run's summary.json (list below); null when "
+                           "undefined or the run is not complete",
+    "steps": "months simulated",
+    "persons_per_agent": "persons one worker agent stands for",
+    "error": "failed runs: the exception type and message",
+    "overrides": "the job's command-line overrides, space-separated",
+}
+COMPARISON_COLUMNS = {
+    "world, policy, shock, <design parameter>": "the design point (every design column of "
+                                                "runs.parquet)",
+    "runs_complete": "complete runs of the design point",
+    "runs_failed": "failed runs of the design point",
+    "runs_missing": "missing runs of the design point",
+    "metric": "the indicator (summary indicators and the derived ones, lists below)",
+    "n": "seeds with a finite value",
+    "mean": "mean over those seeds",
+    "sd": "standard deviation over seeds",
+    "ci_low": "95 % interval of the mean, low end: shares Wilson-type inside [0, 1], counts "
+              "on the log scale (>= 0), other quantities Student t",
+    "ci_high": "95 % interval of the mean, high end",
+    "n_pairs": "seeds paired with the baseline arm of the same scenario (0: no baseline)",
+    "diff_mean": "mean paired difference from the baseline arm",
+    "diff_sd": "standard deviation of the paired differences",
+    "diff_ci_low": "95 % t interval of the mean paired difference, low end",
+    "diff_ci_high": "95 % t interval of the mean paired difference, high end",
+    "note": "derived rows: how the row was computed, or why it is undefined",
+}
+FRONTIER_COLUMNS = {
+    "panel": "the scenario (the design values other than the arm)",
+    "policy": "the arm",
+    "n": "complete runs (seeds) of the arm",
+    "cost": "mean fiscal_cost_total (yuan)",
+    "cost_low": "its 95 % interval, low end",
+    "cost_high": "its 95 % interval, high end",
+    "effect": "mean poverty_local_job_years",
+    "effect_low": "its 95 % interval, low end",
+    "effect_high": "its 95 % interval, high end",
+    "d_cost": "mean paired difference of cost from the baseline arm",
+    "d_effect": "mean paired difference of effect from the baseline arm",
+    "marginal_cost": "marginal cost per added poverty-alleviated local job-year (yuan)",
+    "marginal_cost_low": "its Fieller 95 % interval, low end",
+    "marginal_cost_high": "its Fieller 95 % interval, high end",
+    "note": "why the marginal cost or its interval is undefined",
+    "efficient": "on the cost-effect frontier: no arm of the panel spends less and keeps "
+                 "more job-years",
+}
+SENSITIVITY_COLUMNS = {
+    "output": "the indicator analysed (means over seeds per design point)",
+    "method": "sobol, or rbd_fast for Latin hypercubes",
+    "lever": "the design parameter",
+    "S1": "first-order index",
+    "S1_conf": "95 % bootstrap half-width of S1",
+    "ST": "total index (Sobol only)",
+    "ST_conf": "95 % bootstrap half-width of ST",
+}
+
+
+def undocumented(columns, docs: dict, design: list[str] = ()) -> list[str]:
+    """The columns not covered by ``docs`` (design columns and summary indicators count as
+    documented through their placeholders)."""
+    named = {part.strip() for key in docs for part in key.split(",")}
+    placeholders = {"<design parameter>": set(design),
+                    "<summary indicator>": set(summary_fields())}
+    for key, cols in placeholders.items():
+        if key in named:
+            named |= cols
+    return [c for c in columns if c not in named]
 
 
 def summary_fields() -> list[str]:
@@ -175,7 +264,7 @@ def collect_runs(sweep_dir: Path) -> pd.DataFrame:
         for key in ("run_id", "seed", *GROUPS):
             row[key] = record.get(key)
         params = {k: v for k, v in parse_overrides(overrides).items()
-                  if k not in GROUPS and k != "run.seed" and not k.startswith("hydra")}
+                  if k not in GROUPS and k not in NOT_DESIGN and not k.startswith("hydra")}
         if row["seed"] is None and "run.seed" in parse_overrides(overrides):
             row["seed"] = parse_overrides(overrides)["run.seed"]
         if any(row[k] is None for k in ("seed", *GROUPS)):
@@ -272,7 +361,8 @@ NO_DIFF = {"n_pairs": 0, "diff_mean": np.nan, "diff_sd": np.nan, "diff_ci_low": 
 
 
 def compare(runs: pd.DataFrame, design: list[str], metrics: list[str] | None = None,
-            arm: str = "policy", baseline: str = BASELINE_ARM) -> pd.DataFrame:
+            arm: str = "policy", baseline: str = BASELINE_ARM,
+            kind_of=None) -> pd.DataFrame:
     """Per design point and metric: n, mean, sd, 95 % CI, paired difference to baseline.
 
     Args:
@@ -281,8 +371,11 @@ def compare(runs: pd.DataFrame, design: list[str], metrics: list[str] | None = N
         metrics: summary fields to compare (default: all).
         arm: the column whose ``baseline`` value is the reference arm.
         baseline: the reference value of ``arm``.
+        kind_of: metric -> its range (``SHARE``, ``COUNT``, ``REAL``); default
+            ``metric_kind``.
     """
     metrics = metrics or summary_fields()
+    kind_of = kind_of or metric_kind
     points = DesignPoints(runs, design)
     rows = []
     for key in points.ids:
@@ -292,7 +385,7 @@ def compare(runs: pd.DataFrame, design: list[str], metrics: list[str] | None = N
         header = points.header(key)
         for metric in metrics:
             row = {**header, "metric": metric}
-            row.update(mean_ci(done[metric].to_numpy(dtype=float), kind=metric_kind(metric)))
+            row.update(mean_ci(done[metric].to_numpy(dtype=float), kind=kind_of(metric)))
             row.update(NO_DIFF if base is None else
                        paired_difference(by_seed(done, metric), by_seed(base, metric)))
             rows.append(row)
@@ -512,9 +605,9 @@ def print_table(table: pd.DataFrame, stream=sys.stdout, max_rows: int = 24) -> N
         if (table[diffs] != "—").any().any():
             stream.write("\nDifference from the baseline arm, paired by seed [95% CI]\n")
             stream.write(shown[keys + diffs].to_string(index=False) + "\n" + more)
-    if (table.n < MIN_SEEDS_FOR_INTERVAL).any():
-        stream.write(f"warning: intervals are not shown for fewer than "
-                     f"{MIN_SEEDS_FOR_INTERVAL} seeds (comparison.csv has them)\n")
+    warning = seed_warning(int(table.n.min()))
+    if warning:
+        stream.write(warning + "\n")
     stream.flush()
 
 
@@ -578,8 +671,12 @@ SHOCK_TITLE = ("Shock paths, paired by seed with the same arm without the shock 
 
 def markdown_report(table: pd.DataFrame, frontier: pd.DataFrame,
                     shocks: pd.DataFrame) -> str:
-    """``table.md``: the headline table, the frontier and the shock paths."""
+    """``table.md``: the headline table (and its warning), the frontier and the shock
+    paths."""
     text = to_markdown(table) if not table.empty else ""
+    warning = seed_warning(int(table.n.min())) if not table.empty else ""
+    if warning:
+        text += f"\n{warning}\n"
     for title, part in ((FRONTIER_TITLE, frontier), (SHOCK_TITLE, shocks)):
         if not part.empty:
             text += f"\n{title}\n\n" + to_markdown(part)
@@ -622,6 +719,15 @@ def aggregate(sweep_dir: Path, figures: bool = True, quiet: bool = False) -> Swe
                                         quiet=quiet)
     if figures:  # the tables above are the results; a figure that fails is reported only
         result.written += _draw(sweep_dir, runs, design, frontier, paths, result.notes)
+        try:
+            from experiments.report import sweep_report
+
+            result.written.append(sweep_report(result, table, frontier, meta={
+                "sweep": sweep_dir.name, "runs": len(runs),
+                "code version": manifest.get("code_version", ""),
+                "aggregated by": "python -m experiments.aggregate (experiments.report)"}))
+        except Exception as exc:
+            result.notes.append(f"report.html not written: {type(exc).__name__}: {exc}")
     if not quiet:
         print_table(table)
         _print_section(FRONTIER_TITLE, frontier_view(frontier), sys.stdout)
@@ -662,7 +768,7 @@ def report(result: SweepAggregate, stream=sys.stdout) -> None:
     if len(missing) > 20:
         stream.write(f"  ... and {len(missing) - 20} more missing (see runs.parquet)\n")
     for note in result.notes:
-        stream.write(f"  note: {note}\n")
+        stream.write(f"  {note}\n" if note.startswith("warning") else f"  note: {note}\n")
     stream.write(f"outputs in {result.sweep_dir}: "
                  + ", ".join(p.name for p in result.written) + "\n")
     stream.flush()

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.moments import CALIBRATION_YEARS, FITTED, TARGETS, moments
+from experiments.stats import index_warning
 from sim.atomic import atomic_write_bytes
 from sim.config import CONFIG_DIR
 from sim.jobs import code_version
@@ -266,6 +267,10 @@ def calibrate(base: list[str], budget: Budget, jobs: int, out: Path, seed: int =
     t0 = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     morris, morris_runs = screen(base, budget, jobs, seed)
+    # Few trajectories rank the parameters by noise: say so (and in estimate.json).
+    screening_warning = index_warning("morris", budget.morris_trajectories)
+    if screening_warning:
+        print(screening_warning, file=sys.stderr)
     params = keep_parameters(morris, budget.keep)
     seeds = list(range(budget.seeds))
     sampler = qmc.LatinHypercube(d=len(params), seed=seed)
@@ -321,6 +326,8 @@ def calibrate(base: list[str], budget: Budget, jobs: int, out: Path, seed: int =
         "runs": n_runs, "wall_s": round(elapsed, 1), "code_version": code_version(),
         "date": datetime.date.today().isoformat(),
     }
+    if screening_warning:
+        estimate["warning"] = screening_warning
     _write_csv(out / "morris.csv", morris)
     _write_csv(out / "design.csv", pd.concat([morris_runs, design, refine, check],
                                               ignore_index=True))

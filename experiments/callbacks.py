@@ -26,10 +26,17 @@ from sim.jobs import code_version
 
 
 class SweepProgress:
-    """A line every few seconds: runs done of the sweep, failures, elapsed and remaining time.
+    """A progress bar (tqdm) of the sweep: runs finished of all, how many of them were
+    skipped (complete before this launch), done now and failed, and the time left.
 
-    It counts ``summary.json`` / ``error.json`` files in the sweep directory, so it works for
-    any launcher whose jobs write to a filesystem this process sees.
+    It reads the sweep directory (``summary.json`` / ``error.json`` and their modification
+    times), so it works for any launcher whose jobs write to a filesystem this process sees.
+    A run complete before ``start_time`` was skipped; one completed or failed since then is
+    new. The time left is paced from the first new completion onwards, so the first runs'
+    compilation of the kernels (tens of seconds on a cold cache) does not inflate it, and it
+    grows while nothing finishes.
+    On a terminal the bar redraws in place; otherwise (a log file) it prints a line every
+    ``every`` seconds when something changed.
     """
 
     def __init__(self, sweep_dir: Path, total: int, stream=sys.stderr, every: float = 5.0):
@@ -39,47 +46,99 @@ class SweepProgress:
         self.every = every
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.start_time = time.perf_counter()
-        self.already = self.count()[0]
+        self._bar = None
+        self.start_time = time.time()
+        self.start_clock = time.perf_counter()
 
-    def count(self) -> tuple[int, int]:
-        """(complete, failed) job directories so far."""
-        done = {p.parent for p in self.sweep_dir.rglob("summary.json")}
-        failed = {p.parent for p in self.sweep_dir.rglob("error.json")} - done
-        return len(done), len(failed)
+    def count(self) -> dict:
+        """``skipped`` (complete before the start), ``done`` (completed since), ``failed``
+        (failed since, not complete), ``finished`` (their sum) and ``left`` runs, and
+        ``completion_times`` (epoch seconds of the new completions, sorted)."""
+        complete = {p.parent: _mtime(p) for p in self.sweep_dir.rglob("summary.json")}
+        errors = {p.parent: _mtime(p) for p in self.sweep_dir.rglob("error.json")}
+        new = sorted(t for t in complete.values() if t >= self.start_time)
+        skipped = len(complete) - len(new)
+        failed = sum(1 for d, t in errors.items() if d not in complete and t >= self.start_time)
+        finished = len(complete) + failed
+        return {"skipped": skipped, "done": len(new), "failed": failed, "finished": finished,
+                "left": max(self.total - finished, 0), "completion_times": new}
+
+    def seconds_left(self, counts: dict, now: float | None = None) -> float | None:
+        """Time left at the pace since the first new completion: (now - first completion) /
+        (new completions - 1) per run. None until three are in (parallel workers finish
+        their first runs together, which would make the pace look too fast)."""
+        times = counts["completion_times"]
+        if len(times) < 3 or counts["left"] == 0:
+            return None
+        now = time.time() if now is None else now
+        return (max(now, times[-1]) - times[0]) / (len(times) - 1) * counts["left"]
+
+    def describe(self, counts: dict | None = None) -> str:
+        """The counts in words, e.g. ``3 done, 9 skipped (already complete), 0 failed``."""
+        c = counts or self.count()
+        skipped = f", {c['skipped']} skipped (already complete)" if c["skipped"] else ""
+        return f"{c['done']} done{skipped}, {c['failed']} failed"
 
     def line(self) -> str:
-        """The progress line."""
-        done, failed = self.count()
-        elapsed = time.perf_counter() - self.start_time
-        new = done + failed - self.already
-        left = self.total - done - failed
-        eta = f", ~{_clock(elapsed / new * left)} left" if new > 0 and left > 0 else ""
-        skipped = f" ({self.already} were already complete)" if self.already else ""
-        return (f"[sweep] {done + failed}/{self.total} runs done{skipped}, {failed} failed, "
+        """The progress as one line (for logs)."""
+        c = self.count()
+        elapsed = time.perf_counter() - self.start_clock
+        left = self.seconds_left(c)
+        eta = f", ~{_clock(left)} left" if left is not None else ""
+        return (f"[sweep] {c['finished']}/{self.total} runs finished: {self.describe(c)}; "
                 f"{_clock(elapsed)} elapsed{eta}")
+
+    def _update_bar(self) -> None:
+        c = self.count()
+        left = self.seconds_left(c)
+        self._bar.n = min(c["finished"], self.total)
+        self._bar.set_postfix_str(self.describe(c) + (f", ~{_clock(left)} left"
+                                                      if left is not None else ""),
+                                  refresh=False)
+        self._bar.refresh()
 
     def _loop(self) -> None:
         last = None
-        while not self._stop.wait(self.every):
+        while not self._stop.wait(self.every if self._bar is None else 1.0):
+            if self._bar is not None:
+                self._update_bar()
+                continue
             text = self.line()
-            if text != last:
+            if text.split(";")[0] != last:  # a new line only when a run finished
                 self.stream.write(text + "\n")
                 self.stream.flush()
-                last = text
+                last = text.split(";")[0]
 
     def start(self) -> None:
-        """Start printing in a daemon thread."""
+        """Start the bar (or the log lines) in a daemon thread."""
+        if getattr(self.stream, "isatty", lambda: False)():
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=self.total, desc="[sweep] runs", file=self.stream,
+                             unit="run", dynamic_ncols=True, leave=True,
+                             bar_format="{desc} {bar} {n_fmt}/{total_fmt} [{elapsed}]"
+                                        "{postfix}")
         self._thread = threading.Thread(target=self._loop, name="sweep-progress", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop printing and print the last line."""
+        """Stop the display and print the final counts."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
+        if self._bar is not None:
+            self._update_bar()
+            self._bar.close()
+            self._bar = None
         self.stream.write(self.line() + "\n")
         self.stream.flush()
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # removed between listing and reading (a job clearing its markers)
+        return float("inf")
 
 
 def _clock(seconds: float) -> str:

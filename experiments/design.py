@@ -36,6 +36,7 @@ import pandas as pd
 
 from experiments.launch import launch_jobs
 from experiments.manifest import write_manifest
+from experiments.stats import index_warning
 from sim.atomic import atomic_write_bytes
 from sim.cli import InputError, preflight
 from sim.config import Config
@@ -222,12 +223,27 @@ def write_indices(sweep_dir: Path, runs: pd.DataFrame, design: dict, notes: list
     table = indices(design, runs, notes)
     path = Path(sweep_dir) / "sensitivity.csv"
     atomic_write_bytes(path, table.to_csv(index=False).encode())
+    warning = stability_warning(design, table)
+    if warning:
+        notes.append(warning)
     if not quiet:
         with pd.option_context("display.width", 200):
             print("\nSensitivity indices of the means over seeds per design point "
                   "(S1 first order, ST total; _conf: 95% half-width)\n"
                   + table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        if warning:
+            print(warning)
     return [path]
+
+
+def stability_warning(design: dict, table: pd.DataFrame) -> str:
+    """``experiments.stats.index_warning`` for a Sobol design's indices ("" otherwise)."""
+    if design.get("method") != "sobol" or table.empty:
+        return ""
+    conf = np.concatenate([table.S1_conf.to_numpy(dtype=float),
+                           table.ST_conf.to_numpy(dtype=float)])
+    return index_warning("sobol", int(design.get("n_base", 0)), table.S1.to_numpy(dtype=float),
+                         conf)
 
 
 # --- command line ----------------------------------------------------------------------------

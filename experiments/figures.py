@@ -1,17 +1,20 @@
 """Figures of a sweep: survival and hazard of firms in poverty counties, local jobs over time.
 
 Panels are the scenarios of the sweep (combinations of varying parameters other than the
-policy arm, e.g. ``shock``); lines are the policy arms. Spells are pooled over seeds:
+policy arm, e.g. ``shock``); lines are the policy arms, each with its own colour (Okabe-Ito)
+and line style (``sim.style``; the panels themselves are ``sim.plots``'). Spells are pooled
+over seeds:
 
 - ``km_survival.png``: Kaplan-Meier survival of firm spells that began in a poverty county
-  (entry or relocation in; moving away censors), with the exponential Greenwood 95 % band
-  (``sim.survival.kaplan_meier_band``);
-- ``hazard_by_age.png``: exit hazard of those firms by year of firm age (exits / firm-years at
-  risk in the age year, firms entering the poverty county at any age: left truncation),
-  as an annual probability with an exact Poisson 95 % band, and the SAIC hazard of Chinese
-  firms by age for reference (MODEL.md §9);
+  (entry or relocation in; moving away censors), lifelines' estimate with its 95 % band, a
+  dotted marker where each arm's packages expire and the numbers at risk below each panel;
+- ``hazard_by_age.png``: small multiples, one panel per arm (and scenario): exit hazard of
+  those firms by year of firm age (exits / firm-years at risk in the age year, firms entering
+  the poverty county at any age: left truncation), as an annual probability with an exact
+  Poisson 95 % band, and the SAIC hazard of Chinese firms by age for reference (MODEL.md §9);
 - ``poverty_local_jobs.png``: poverty-alleviated persons in local jobs each month, mean over
-  seeds and the 95 % t interval of the mean;
+  seeds and its 95 % interval (top row), and each arm minus ``baseline`` paired by seed
+  (bottom row); shock windows shaded;
 - ``frontier.png`` (``frontier_figure``): the cost-effect view, one point per arm: total
   public spending against poverty-alleviated local job-years, mean over seeds with 95 %
   whiskers on both, the arms on the efficient frontier filled and joined;
@@ -22,26 +25,22 @@ policy arm, e.g. ``shock``); lines are the policy arms. Spells are pooled over s
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 import yaml
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
+from experiments.stats import COUNT, MIN_SEEDS_FOR_INTERVAL, REAL, mean_ci
+from sim import style
+from sim.codes import EV_ENTER, EV_RELOCATE, EVENT_NAMES, KINDS, MONTHS_PER_YEAR
+from sim.plots import SAIC_HAZARD, band_panel, hazard_multiples, km_panel
+from sim.results import shock_windows
+from sim.survival import hazard_by_firm_age, poverty_spells
 
-from experiments.stats import MIN_SEEDS_FOR_INTERVAL, mean_ci  # noqa: E402
-from sim.atomic import atomic_write_bytes  # noqa: E402
-from sim.codes import EV_ENTER, EV_RELOCATE, EVENT_NAMES, KINDS, MONTHS_PER_YEAR  # noqa: E402
-from sim.survival import kaplan_meier_band, poverty_spells  # noqa: E402
-
+__all__ = ["SAIC_HAZARD", "hazard_by_firm_age"]  # re-exported: older imports keep working
 MAX_PANELS = 6
 MAX_ARMS = 10
-SAIC_HAZARD = {1: 0.016, 2: 0.063, 3: 0.095, 4: 0.08, 5: 0.08, 6: 0.08, 7: 0.08}
 EVENT_COLUMNS = ["step", "firm_id", "event", "county", "kind", "package_months", "age_months"]
 
 
@@ -89,84 +88,18 @@ def run_paths(job_dir: Path) -> pd.DataFrame:
     return paths
 
 
-# Shocks of ``sim.config.ShockConfig``: each is on when its ``<name>_years`` is > 0.
-SHOCK_KINDS = ("export", "sanction", "pandemic", "downturn")
-
-
 def shock_window(job_dir: Path) -> tuple[int, int] | None:
     """First step and the step after the last of the run's shocks (their union), from the
     run's ``config.yaml``; None if the run has no shock."""
     cfg = yaml.safe_load((Path(job_dir) / "config.yaml").read_text())
-    shock, start_year = cfg["shock"], float(cfg["run"]["start_year"])
-    spans = [(shock[f"{k}_start"], shock[f"{k}_start"] + shock[f"{k}_years"])
-             for k in SHOCK_KINDS if float(shock.get(f"{k}_years", 0) or 0) > 0]
+    start_year = float(cfg["run"]["start_year"])
+    spans = shock_windows(cfg["shock"])
     if not spans:
         return None
     first = min(a for a, _ in spans)
     last = max(b for _, b in spans)
     return (max(0, round((first - start_year) * MONTHS_PER_YEAR)),
             max(0, round((last - start_year) * MONTHS_PER_YEAR)))
-
-
-def hazard_by_firm_age(age_start, duration, exited,
-                       min_exposure: float = 50.0) -> pd.DataFrame:
-    """Exit hazard by year of firm age from spells that may begin at any age.
-
-    Each spell is at risk from ``age_start`` to ``age_start + duration`` (months); the rate in
-    age year k is exits at an age in [12k, 12k + 12) over the firm-years at risk there, shown
-    as the annual probability 1 - exp(-rate) with an exact Poisson 95 % interval.
-
-    Args:
-        age_start: firm age when the spell began (months).
-        duration: spell length (months).
-        exited: whether the spell ended in an exit (else censored).
-        min_exposure: omit age years with fewer firm-years at risk.
-
-    Returns:
-        columns ``age_year`` (1 = first year of life), ``exposure`` (firm-years), ``exits``,
-        ``hazard``, ``lo``, ``hi``.
-    """
-    a0 = np.asarray(age_start, dtype=float)
-    a1 = a0 + np.asarray(duration, dtype=float)
-    exited = np.asarray(exited, dtype=bool)
-    cols = ["age_year", "exposure", "exits", "hazard", "lo", "hi"]
-    keep = np.isfinite(a0)
-    a0, a1, exited = a0[keep], a1[keep], exited[keep]
-    if a0.size == 0:
-        return pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
-    rows = []
-    for k in range(int(a1.max() // 12) + 1):
-        lo, hi = 12.0 * k, 12.0 * (k + 1)
-        exposure = np.clip(np.minimum(a1, hi) - np.maximum(a0, lo), 0, None).sum() / 12.0
-        exits = int(np.count_nonzero(exited & (a1 >= lo) & (a1 < hi)))
-        if exposure < min_exposure:
-            continue
-        r_lo = stats.chi2.ppf(0.025, 2 * exits) / 2 / exposure if exits else 0.0
-        r_hi = stats.chi2.ppf(0.975, 2 * exits + 2) / 2 / exposure
-        rows.append((k + 1, exposure, exits, 1 - np.exp(-exits / exposure),
-                     1 - np.exp(-r_lo), 1 - np.exp(-r_hi)))
-    return pd.DataFrame(rows, columns=cols).astype(float)
-
-
-def _save(fig, path: Path) -> Path:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
-
-
-def _plot_km(ax, durations, observed, color, label: str) -> None:
-    """A Kaplan-Meier step curve from time 0 to the longest spell, with its 95 % band."""
-    km = kaplan_meier_band(durations, observed)
-    x = np.concatenate([[0.0], km.times, [np.max(durations)]])
-
-    def steps(values):  # 1 until the first exit; the last value held to the longest spell
-        return np.concatenate([[1.0], values, values[-1:] if values.size else [1.0]])
-
-    ax.step(x, steps(km.survival), where="post", color=color, lw=1.4, label=label)
-    ax.fill_between(x, steps(km.lower), steps(km.upper), step="post", color=color,
-                    alpha=0.25, lw=0)
 
 
 def _panels(runs: pd.DataFrame, design: list[str]) -> tuple[list[str], list]:
@@ -181,15 +114,35 @@ def _title(scenario: list[str], key: tuple) -> str:
     return ", ".join(f"{c}={v}" for c, v in zip(scenario, key, strict=True)) or "all runs"
 
 
-def _grid(n: int, title: str):
-    ncols = min(n, 3)
-    nrows = (n + ncols - 1) // ncols
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.9 * nrows), squeeze=False,
-                             sharey=True)
-    for ax in axes.ravel()[n:]:
-        ax.set_visible(False)
-    fig.suptitle(title)
-    return fig, axes.ravel()
+def arm_order(runs: pd.DataFrame) -> list[str]:
+    """The arms in the sweep's order, ``baseline`` first."""
+    return sorted(pd.unique(runs.policy), key=lambda a: a != "baseline")  # stable sort
+
+
+def time_band(frame: pd.DataFrame, kind: str = COUNT) -> pd.DataFrame:
+    """Per row of ``frame`` (time x seed): ``mean``, ``lo``, ``hi`` (``mean_ci`` of the
+    row; no band with fewer than MIN_SEEDS_FOR_INTERVAL seeds)."""
+    rows = [mean_ci(v, kind=kind) for v in frame.to_numpy(dtype=float)]
+    out = pd.DataFrame({"mean": [r["mean"] for r in rows], "lo": [r["ci_low"] for r in rows],
+                        "hi": [r["ci_high"] for r in rows]}, index=frame.index)
+    if frame.shape[1] < MIN_SEEDS_FOR_INTERVAL:
+        out[["lo", "hi"]] = np.nan
+    return out
+
+
+def run_windows(sweep_dir: Path, jobs) -> list[tuple[float, float]]:
+    """The shock windows (years) of the given runs, each once."""
+    windows = set()
+    for job in jobs:
+        cfg = yaml.safe_load((Path(sweep_dir) / job / "config.yaml").read_text())
+        windows.update(shock_windows(cfg["shock"]))
+    return sorted(windows)
+
+
+def package_years(spells: pd.DataFrame) -> float:
+    """The median package length of the packaged spells (years; NaN if none)."""
+    packaged = spells.package_months[spells.package_months > 0]
+    return float(np.median(packaged)) / 12.0 if len(packaged) else float("nan")
 
 
 def sweep_figures(sweep_dir: Path, runs: pd.DataFrame, design: list[str],
@@ -211,68 +164,75 @@ def sweep_figures(sweep_dir: Path, runs: pd.DataFrame, design: list[str],
     for _, r in done.iterrows():
         spells[r.job] = run_spells(sweep_dir / r.job, int(r.steps))
         jobs_ts[r.job] = run_local_jobs(sweep_dir / r.job)
-    arms = sorted(pd.unique(done.policy), key=lambda a: a != "baseline")  # stable: sweep order
-    colors = {a: plt.cm.tab10(i % 10) for i, a in enumerate(arms)}
-    written = []
+    arms = arm_order(done)
+    styles = style.arm_styles(arms)
 
-    fig, axes = _grid(len(panels), "Kaplan-Meier survival of firms that entered poverty "
-                                   "counties (pooled over seeds, 95% band)")
+    def pooled(g, arm):
+        jobs_ = g[g.policy == arm].job
+        return pd.concat([spells[j] for j in jobs_]) if len(jobs_) else None
+
+    written = []
+    fig, axes = style.panel_grid(len(panels), ncols=2, width=5.6, height=4.2)
     for ax, (key, g) in zip(axes, panels, strict=False):
+        groups, expiry = {}, {}
         for arm in arms:
-            jobs_ = g[g.policy == arm].job
-            s = pd.concat([spells[j] for j in jobs_]) if len(jobs_) else None
+            s = pooled(g, arm)
             if s is None or s.empty:
                 continue
-            _plot_km(ax, s.duration_months.to_numpy(dtype=float) / 12.0,
-                     s.exited.to_numpy(dtype=bool), color=colors[arm],
-                     label=f"{arm} ({len(jobs_)} runs, {len(s)} spells)")
-        ax.set(title=_title(scenario, key), xlabel="years since arrival in the county",
-               ylabel="survival", ylim=(0, 1.02))
-        ax.legend(fontsize=7)
-    written.append(_save(fig, sweep_dir / "km_survival.png"))
+            groups[arm] = (s.duration_months.to_numpy(dtype=float) / 12.0,
+                           s.exited.to_numpy(dtype=bool))
+            expiry[arm] = package_years(s)
+        # one marker per distinct package length, in the colour of the first arm with it
+        expiry = {arm: y for arm, y in expiry.items()
+                  if y not in [expiry[a] for a in list(expiry)[:list(expiry).index(arm)]]}
+        km_panel(ax, groups, styles, expiry)
+        ax.set_title(_title(scenario, key))
+    style.legend_outside(fig, *_arm_handles(fig))
+    written.append(style.save_png(fig, sweep_dir / "km_survival.png"))
 
-    fig, axes = _grid(len(panels), "Exit hazard by firm age, firms in poverty counties "
-                                   "(pooled over seeds, exact 95% band)")
-    for ax, (key, g) in zip(axes, panels, strict=False):
+    hazard_spells, hazard_styles = {}, {}
+    for key, g in panels:
         for arm in arms:
-            jobs_ = g[g.policy == arm].job
-            if not len(jobs_):
+            s = pooled(g, arm)
+            if s is None:
                 continue
-            s = pd.concat([spells[j] for j in jobs_])
-            h = hazard_by_firm_age(s.age_start_months, s.duration_months, s.exited)
-            if h.empty:
-                continue
-            ax.plot(h.age_year, h.hazard, marker="o", ms=3, color=colors[arm], label=arm)
-            ax.fill_between(h.age_year, h.lo, h.hi, color=colors[arm], alpha=0.15)
-        ref = pd.Series(SAIC_HAZARD)
-        ax.plot(ref.index, ref.values, ls="--", color="grey", label="SAIC 2013, all firms")
-        ax.set(title=_title(scenario, key), xlabel="year of firm age",
-               ylabel="annual exit probability")
-        ax.legend(fontsize=7)
-    written.append(_save(fig, sweep_dir / "hazard_by_age.png"))
+            label = arm if not scenario else f"{arm}\n{_title(scenario, key)}"
+            hazard_spells[label], hazard_styles[label] = s, styles[arm]
+    fig = hazard_multiples(hazard_spells, hazard_styles)
+    written.append(style.save_png(fig, sweep_dir / "hazard_by_age.png"))
 
-    fig, axes = _grid(len(panels), "Poverty-alleviated persons in local jobs "
-                                   "(mean over seeds, 95% CI)")
-    for ax, (key, g) in zip(axes, panels, strict=False):
+    fig, axes = style.figure(2, len(panels), width=min(5.0, 15.0 / len(panels)), height=3.2,
+                             sharex=True)
+    for i, (key, g) in enumerate(panels):
+        level, diff = {}, {}
+        base = {r.seed: jobs_ts[r.job] for r in g[g.policy == arms[0]].itertuples()}
         for arm in arms:
-            jobs_ = g[g.policy == arm].job
-            if not len(jobs_):
+            runs_ = list(g[g.policy == arm].itertuples())
+            if not runs_:
                 continue
-            m = pd.concat([jobs_ts[j] for j in jobs_], axis=1)
-            mean = m.mean(axis=1)
-            n = m.notna().sum(axis=1)
-            sem = m.std(axis=1, ddof=1) / np.sqrt(n)
-            t = stats.t.ppf(0.975, np.maximum(n - 1, 1))
-            ax.plot(mean.index, mean / 1e3, color=colors[arm], lw=1.3,
-                    label=f"{arm} ({len(jobs_)} seeds)")
-            if len(jobs_) > 1:
-                ax.fill_between(mean.index, np.maximum(mean - t * sem, 0) / 1e3,
-                                (mean + t * sem) / 1e3,
-                                color=colors[arm], alpha=0.2)
-        ax.set(title=_title(scenario, key), xlabel="year", ylabel="thousand persons")
-        ax.legend(fontsize=7)
-    written.append(_save(fig, sweep_dir / "poverty_local_jobs.png"))
+            level[arm] = time_band(pd.concat([jobs_ts[r.job] for r in runs_], axis=1), COUNT)
+            pairs = [jobs_ts[r.job] - base[r.seed] for r in runs_ if r.seed in base]
+            if arm != arms[0] and pairs:
+                diff[arm] = time_band(pd.concat(pairs, axis=1), REAL)
+        windows = run_windows(sweep_dir, g.job)
+        band_panel(axes[0, i], level, styles, windows, ylabel="thousand persons", scale=1e3)
+        axes[0, i].set(title=_title(scenario, key), xlabel="")  # the bottom row says "year"
+        band_panel(axes[1, i], diff, styles, windows, scale=1e3, zero_line=True,
+                   ylabel=f"minus {arms[0]} (thousand)")
+        axes[1, i].set_title("difference from baseline, paired by seed", fontsize=9)
+    style.legend_outside(fig, *_arm_handles(fig, extra=("shock window",)))
+    written.append(style.save_png(fig, sweep_dir / "poverty_local_jobs.png"))
     return written
+
+
+def _arm_handles(fig, extra=()):
+    """Each labelled line (an arm) once, plus the ``extra`` labels present."""
+    seen = {}
+    for ax in fig.axes:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if not lab.startswith("_") and (hasattr(h, "get_linestyle") or lab in extra):
+                seen.setdefault(lab, h)
+    return list(seen.values()), list(seen)
 
 
 def frontier_figure(points: pd.DataFrame, path: Path, title: str = "") -> Path:
@@ -280,25 +240,25 @@ def frontier_figure(points: pd.DataFrame, path: Path, title: str = "") -> Path:
     ``cost``, ``cost_low``, ``cost_high``, ``effect``, ``effect_low``, ``effect_high``,
     ``efficient``), 95 % whiskers; frontier arms filled and joined."""
     panels = list(pd.unique(points.panel))
-    fig, axes = _grid(len(panels), title or "Cost and effect of each arm (mean over seeds, "
-                                             "95% CI); filled: on the efficient frontier")
-    arms = list(pd.unique(points.policy))
-    colors = {a: plt.cm.tab10(i % 10) for i, a in enumerate(arms)}
+    fig, axes = style.panel_grid(len(panels), ncols=2, width=5.2, height=3.8)
+    styles = style.arm_styles(list(pd.unique(points.policy)))
     for ax, panel in zip(axes, panels, strict=False):
         g = points[points.panel == panel].sort_values("cost")
         for _, r in g.iterrows():
             wide = r.n < MIN_SEEDS_FOR_INTERVAL  # too few seeds: no whiskers
             xerr = None if wide else _whisker(r.cost, r.cost_low, r.cost_high, 1e9)
             yerr = None if wide else _whisker(r.effect, r.effect_low, r.effect_high, 1e3)
-            ax.errorbar(r.cost / 1e9, r.effect / 1e3, xerr=xerr, yerr=yerr, fmt="o",
-                        color=colors[r.policy], mfc=colors[r.policy] if r.efficient else "white",
-                        ms=7, capsize=3, label=r.policy + (" (frontier)" if r.efficient else ""))
+            st = styles[r.policy]
+            ax.errorbar(r.cost / 1e9, r.effect / 1e3, xerr=xerr, yerr=yerr, fmt=st["marker"],
+                        color=st["color"], mfc=st["color"] if r.efficient else "white",
+                        ms=7, capsize=3, label=r.policy)
         front = g[g.efficient]
-        ax.plot(front.cost / 1e9, front.effect / 1e3, color="grey", lw=1, ls="--", zorder=0)
+        ax.plot(front.cost / 1e9, front.effect / 1e3, color=style.REFERENCE, lw=1, ls="--",
+                zorder=0, label="frontier")
         ax.set(title=str(panel), xlabel="total public spending (bn yuan)",
-               ylabel="poverty-alleviated local job-years (thousand)")
-        ax.legend(fontsize=7)
-    return _save(fig, path)
+               ylabel="poverty local job-years (thousand)")
+    style.legend_outside(fig, title=title or "filled: on the efficient frontier")
+    return style.save_png(fig, path)
 
 
 def _whisker(mean, low, high, scale):
@@ -313,24 +273,13 @@ def shock_path_figure(gaps: dict, windows: dict, path: Path) -> Path:
     shock's window in years (start, end)."""
     panels = list(dict.fromkeys(panel for panel, _ in gaps))
     arms = list(dict.fromkeys(arm for _, arm in gaps))
-    colors = {a: plt.cm.tab10(i % 10) for i, a in enumerate(arms)}
-    fig, axes = _grid(len(panels), "Poverty-alleviated persons in local jobs: shock minus no "
-                                   "shock, paired by seed (mean, 95% CI); window shaded")
+    styles = style.arm_styles(arms)
+    fig, axes = style.panel_grid(len(panels), ncols=2, width=5.6, height=3.6)
     for ax, panel in zip(axes, panels, strict=False):
-        start, end = windows[panel]
-        ax.axvspan(start, end, color="0.85", zorder=0, label="shock window")
-        ax.axhline(0, color="grey", lw=0.8)
-        for arm in arms:
-            if (panel, arm) not in gaps:
-                continue
-            m = gaps[(panel, arm)]
-            rows = [mean_ci(v) for v in m.to_numpy()]
-            mean = np.array([r["mean"] for r in rows])
-            ax.plot(m.index, mean, color=colors[arm], lw=1.3,
-                    label=f"{arm} ({m.shape[1]} seeds)")
-            if m.shape[1] >= MIN_SEEDS_FOR_INTERVAL:
-                ax.fill_between(m.index, [r["ci_low"] for r in rows],
-                                [r["ci_high"] for r in rows], color=colors[arm], alpha=0.2)
-        ax.set(title=str(panel), xlabel="year", ylabel="persons (shock - no shock)")
-        ax.legend(fontsize=7)
-    return _save(fig, path)
+        series = {arm: time_band(gaps[(panel, arm)], REAL) for arm in arms
+                  if (panel, arm) in gaps}
+        band_panel(ax, series, styles, [windows[panel]], zero_line=True,
+                   ylabel="persons (shock - no shock)")
+        ax.set_title(str(panel))
+    style.legend_outside(fig)
+    return style.save_png(fig, path)

@@ -54,7 +54,8 @@ SHOCKS = ("none", "export_2022")
 SEEDS = 10
 WORLD = "default"
 PUBLISH_DIR = Path("results") / "headline"
-PUBLISHED = ("table.md", "comparison.csv", "frontier.csv", "runs.parquet", "km_survival.png",
+PUBLISHED = ("report.html", "table.md", "comparison.csv", "frontier.csv", "runs.parquet",
+             "km_survival.png",
              "hazard_by_age.png", "poverty_local_jobs.png", "frontier.png", "shock_path.png")
 
 

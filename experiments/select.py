@@ -45,38 +45,34 @@ takes about 5 minutes with both cores free and under 10 with one. ::
 from __future__ import annotations
 
 import argparse
-import io
 import multiprocessing
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.colors import CenteredNorm
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.colors import CenteredNorm  # noqa: E402
-
-from experiments.stats import SHARE, mean_ci, ratio_of_paired_differences  # noqa: E402
-from sim.atomic import atomic_write, atomic_write_bytes  # noqa: E402
-from sim.cli import InputError, preflight  # noqa: E402
-from sim.codes import DEVELOPMENT_TYPES, KINDS, MONTHS_PER_YEAR, POVERTY  # noqa: E402
-from sim.config import compose  # noqa: E402
-from sim.development import SELECTION_COLUMNS, ZONE_PRIORITY, county_classes  # noqa: E402
-from sim.engine import METRICS  # noqa: E402
-from sim.engines import make_simulation  # noqa: E402
-from sim.jobs import code_version  # noqa: E402
-from sim.results import events_frame, government_frame  # noqa: E402
-from sim.survival import (  # noqa: E402
+from experiments.stats import SHARE, mean_ci, ratio_of_paired_differences
+from sim import style
+from sim.atomic import atomic_write
+from sim.cli import InputError, preflight
+from sim.codes import DEVELOPMENT_TYPES, KINDS, MONTHS_PER_YEAR, POVERTY
+from sim.config import compose
+from sim.development import SELECTION_COLUMNS, ZONE_PRIORITY, county_classes
+from sim.engine import METRICS
+from sim.engines import make_simulation
+from sim.jobs import code_version
+from sim.results import events_frame, government_frame
+from sim.survival import (
     post_support_spells,
     poverty_spells,
     retained_spells,
     survival_at,
 )
-from sim.world import generate  # noqa: E402
+from sim.world import generate
 
 SEEDS = 16
 JOBS = 2
@@ -272,7 +268,9 @@ def heat_map(table: pd.DataFrame, industries: list[str], k: int, path: Path,
     grid = table.pivot(index="county_class", columns="industry",
                        values="job_years_per_county_mean")[industries]
     ranks = table.pivot(index="county_class", columns="industry", values="rank")[industries]
-    fig, ax = plt.subplots(figsize=(2.5 + 0.9 * len(industries), 1.5 + 0.45 * len(grid)))
+    fig, axes = style.figure(1, 1, width=2.5 + 0.9 * len(industries),
+                             height=1.5 + 0.45 * len(grid))
+    ax = axes[0, 0]
     image = ax.imshow(grid.to_numpy(), cmap="RdBu", norm=CenteredNorm(), aspect="auto")
     for r, c in np.ndindex(grid.shape):
         value, rank = grid.iat[r, c], ranks.iat[r, c]
@@ -283,10 +281,7 @@ def heat_map(table: pd.DataFrame, industries: list[str], k: int, path: Path,
     ax.set_yticks(range(len(grid)), grid.index, fontsize=8)
     fig.colorbar(image, ax=ax, label="additional poverty-alleviated\nlocal job-years per county")
     ax.set_title(title, fontsize=9)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    style.save_png(fig, path, dpi=110)
 
 
 def print_top(table: pd.DataFrame, n: int = 3) -> None:

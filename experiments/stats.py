@@ -5,8 +5,13 @@ no-shock twin.
 Intervals are Student-t intervals of the mean over seeds (replications are independent;
 within a seed, arms share the world and the exogenous draws, so differences between arms
 are paired by seed: common random numbers). An interval respects the range of its quantity:
-a share's is a Wilson-type interval inside [0, 1], a count's stops at 0 (``mean_ci``'s
-``kind``).
+a share's is a Wilson-type interval inside [0, 1], a count's is the t interval of the log
+mean (delta method), so it stays above 0 and widens upwards (``mean_ci``'s ``kind``).
+
+With fewer than ``MIN_SEEDS_FOR_STABLE`` seeds an interval rests on a rough estimate of the
+spread; with fewer than ``MIN_SEEDS_FOR_INTERVAL`` tables print none. ``seed_warning`` and
+``index_warning`` (Sobol / Morris indices from too small a design) say so in one line, for
+the printed tables, ``table.md`` and the report.
 """
 
 from __future__ import annotations
@@ -19,6 +24,13 @@ from scipy import stats
 LEVEL = 0.95
 # With this many seeds or fewer an interval is too wide to read: tables print none.
 MIN_SEEDS_FOR_INTERVAL = 3
+# Below this many seeds the spread, and so every interval, is itself uncertain: a warning.
+MIN_SEEDS_FOR_STABLE = 5
+# Sensitivity indices: a base sample below this, a first-order index below -INDEX_TOLERANCE or
+# a 95 % half-width above INDEX_TOLERANCE means the indices are noise (TRAPS: SALib at small N).
+MIN_SOBOL_N = 64
+MIN_MORRIS_TRAJECTORIES = 10
+INDEX_TOLERANCE = 0.1
 SHARE, COUNT, REAL = "share", "count", "real"  # the range of a quantity: [0, 1], >= 0, any
 
 
@@ -41,6 +53,52 @@ def wilson_type_interval(mean: float, sd: float, n: int, level: float = LEVEL):
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def log_interval(mean: float, sd: float, n: int, level: float = LEVEL):
+    """An interval for the mean of ``n`` values >= 0 that stays >= 0: the t interval on the
+    log scale, mean * exp(+-t * se / mean) (the delta method's standard error of log mean).
+    It contains the mean; with a mean of 0 (all values 0) or no spread it is the mean."""
+    if mean <= 0.0 or sd <= 0.0:
+        return mean, mean
+    t = float(stats.t.ppf(0.5 + level / 2, n - 1))
+    spread = math.exp(t * sd / math.sqrt(n) / mean)
+    return mean / spread, mean * spread
+
+
+def seed_warning(n_seeds: int) -> str:
+    """A one-line warning when ``n_seeds`` is too few for intervals to be read ("" if not)."""
+    if n_seeds >= MIN_SEEDS_FOR_STABLE:
+        return ""
+    shown = ("intervals are not shown" if n_seeds < MIN_SEEDS_FOR_INTERVAL
+             else "intervals rest on a rough estimate of the spread")
+    return (f"warning: {n_seeds} seed(s) per arm, fewer than {MIN_SEEDS_FOR_STABLE}: {shown}; "
+            "rerun with 10 or more seeds before reading differences")
+
+
+def index_warning(method: str, size: int, first_order=(), half_widths=()) -> str:
+    """A one-line warning when sensitivity indices are noise ("" if not).
+
+    Args:
+        method: ``sobol`` (``size``: the base sample N) or ``morris`` (``size``: trajectories).
+        first_order: the S1 indices (Sobol); one below -INDEX_TOLERANCE is noise.
+        half_widths: the 95 % half-widths of the indices (Sobol: S1 and ST conf).
+    """
+    minimum = MIN_SOBOL_N if method == "sobol" else MIN_MORRIS_TRAJECTORIES
+    s1 = np.asarray(first_order, dtype=float)
+    conf = np.asarray(half_widths, dtype=float)
+    reasons = []
+    if size < minimum:
+        name = "N" if method == "sobol" else "trajectories"
+        reasons.append(f"{name} = {size} < {minimum}")
+    if np.any(s1[np.isfinite(s1)] < -INDEX_TOLERANCE):
+        reasons.append(f"S1 down to {np.nanmin(s1):.2f}")
+    if np.any(conf[np.isfinite(conf)] > INDEX_TOLERANCE):
+        reasons.append(f"half-widths up to {np.nanmax(conf):.2f}")
+    if not reasons:
+        return ""
+    return (f"warning: {method} indices are not stable ({'; '.join(reasons)}): read them as "
+            "noise and rerun with a larger design")
+
+
 def mean_ci(values, level: float = LEVEL, kind: str = REAL) -> dict:
     """n, mean, sd and the 95 % interval of the mean of the finite ``values``.
 
@@ -48,7 +106,7 @@ def mean_ci(values, level: float = LEVEL, kind: str = REAL) -> dict:
         values: one value per seed.
         level: the confidence level.
         kind: ``SHARE`` (values in [0, 1]: Wilson-type interval), ``COUNT`` (values >= 0:
-            the t interval cut at 0) or ``REAL`` (the t interval).
+            the t interval of the log mean, ``log_interval``) or ``REAL`` (the t interval).
 
     Returns:
         dict with ``n``, ``mean``, ``sd``, ``ci_low``, ``ci_high`` (NaN where undefined:
@@ -66,11 +124,11 @@ def mean_ci(values, level: float = LEVEL, kind: str = REAL) -> dict:
     sd = float(x.std(ddof=1))
     if kind == SHARE:
         low, high = wilson_type_interval(mean, sd, n, level)
+    elif kind == COUNT:
+        low, high = log_interval(mean, sd, n, level)
     else:
         half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
         low, high = mean - half, mean + half
-        if kind == COUNT:
-            low = max(low, 0.0)
     return {"n": n, "mean": mean, "sd": sd, "ci_low": low, "ci_high": high}
 
 

@@ -24,17 +24,14 @@ import multiprocessing
 import sys
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from experiments.moments import CALIBRATION_YEARS, HELD_OUT, TARGETS, moments  # noqa: E402
-from experiments.stats import mean_ci  # noqa: E402
-from sim.atomic import atomic_write_bytes  # noqa: E402
-from sim.codes import EV_ENTER, LOCAL  # noqa: E402
+from experiments.moments import CALIBRATION_YEARS, HELD_OUT, TARGETS, moments
+from experiments.stats import mean_ci
+from sim import style
+from sim.atomic import atomic_write_bytes
+from sim.codes import EV_ENTER, LOCAL
 
 OUT = Path("results") / "validation"
 CALIBRATION = Path("results") / "calibration"
@@ -141,27 +138,23 @@ def held_out_table(ankang: pd.DataFrame, zhengan: pd.DataFrame) -> pd.DataFrame:
 
 
 def figure(table: pd.DataFrame, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(7, 6), dpi=100)
+    fig, axes = style.figure(1, 1, width=7.0, height=6.0)
+    ax = axes[0, 0]
     y = np.arange(len(table))
     scale = table.target.abs().clip(lower=1e-9)
     ax.errorbar((table.model_mean / scale).to_numpy(), y,
                 xerr=[((table.model_mean - table.model_lo) / scale).to_numpy(),
                       ((table.model_hi - table.model_mean) / scale).to_numpy()],
-                fmt="o", color="tab:blue", label="model (mean, 95 % over seeds)")
+                fmt="o", color=style.colour(0), label="model (mean, 95 % over seeds)")
     ax.barh(y, (2 * table.tolerance / scale).to_numpy(),
-            left=((table.target - table.tolerance) / scale).to_numpy(), color="tab:green",
-            alpha=0.2, label="target ± tolerance")
-    ax.axvline(1.0, color="grey", lw=0.8)
+            left=((table.target - table.tolerance) / scale).to_numpy(), color=style.colour(2),
+            alpha=0.25, label="target ± tolerance")
+    ax.axvline(1.0, color=style.REFERENCE, lw=0.8)
     ax.set_yticks(y, [f"{m}{'' if f else ' (held out)'}"
                       for m, f in zip(table.moment, table.fitted, strict=True)])
     ax.set_xlabel("relative to the target")
-    ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
-    buffer = path.with_suffix(".tmp.png")
-    fig.savefig(buffer)
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.read_bytes())
-    buffer.unlink()
+    style.legend_outside(fig, ncol=2)
+    style.save_png(fig, path)
 
 
 def report(table: pd.DataFrame, held: pd.DataFrame, seeds: int, overrides: list[str],

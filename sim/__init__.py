@@ -5,8 +5,9 @@ needs Mesa); ``sim`` never imports ``experiments``:
 
 - entry points: ``sim.cli`` (``python -m sim``), ``sim.app`` (the classroom demo);
 - the Mesa layer: ``sim.mesa_model`` (``sim.TransferModel``), ``sim.reference``, ``sim.agents``;
-- outputs: ``sim.jobs`` (job directories, sweep names), ``sim.results``, ``sim.plots``,
-  ``sim.survival``, ``sim.atomic``;
+- outputs: ``sim.jobs`` (job directories, sweep names), ``sim.report`` (report pages),
+  ``sim.results``, ``sim.plots``, ``sim.style`` (the one figure style), ``sim.survival``,
+  ``sim.atomic``;
 - the model: ``sim.engines`` (picks an engine), the numba engine ``sim.engine`` and
   ``sim.kernels``, ``sim.params``, ``sim.rules``, ``sim.world``, ``sim.state``,
   ``sim.industries``;

@@ -39,7 +39,7 @@ import numpy as np
 
 from sim.atomic import atomic_write
 from sim.codes import MONTHS_PER_YEAR
-from sim.config import Config, ConfigError
+from sim.config import OUTPUT_OPTIONS, Config, ConfigError
 from sim.engine import RunRecord, Simulation
 from sim.engine.environment import Month
 from sim.jobs import code_version
@@ -53,8 +53,7 @@ HEADER_KEYS = ("code_version", "config_hash", "config", "step", "n_steps", "tabl
 
 # Settings that may differ between a checkpoint and the run continued from it: none changes
 # what happens in a month (results do not depend on the thread count).
-RESUMABLE = ("run.years", "run.checkpoint_every", "run.resume_from", "run.progress",
-             "run.figures", "run.threads")
+RESUMABLE = ("run.years", *OUTPUT_OPTIONS)
 
 # The state outside the tables, saved and restored by name.
 SAVED = (

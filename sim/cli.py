@@ -122,7 +122,11 @@ def preflight(overrides: list[str]) -> None:
 
 
 class Progress:
-    """A one-line progress display for runs that take more than a couple of seconds."""
+    """A one-line progress display for runs that take more than a couple of seconds.
+
+    The time left is paced from the first step reported onwards: the first step of a process
+    includes compiling the kernels on a cold cache, which would inflate the estimate.
+    """
 
     def __init__(self, label: str, stream=sys.stderr, after_seconds: float = 2.0):
         self.label = label
@@ -131,16 +135,26 @@ class Progress:
         self.after = after_seconds
         self.last = 0.0
         self.shown = False
+        self.first: tuple[int, float] | None = None  # (steps done, seconds) at the first call
+
+    def seconds_left(self, done: int, total: int, now: float) -> float | None:
+        """Seconds left at the pace since the first call (None before a second call)."""
+        if self.first is None or done <= self.first[0]:
+            return None
+        return (now - self.first[1]) / (done - self.first[0]) * (total - done)
 
     def __call__(self, done: int, total: int) -> None:
         now = time.perf_counter() - self.start
+        if self.first is None:
+            self.first = (done, now)
         if now < self.after or (now - self.last < 0.5 and done < total):
             return
         self.last = now
         self.shown = True
-        eta = now / done * (total - done)
+        left = self.seconds_left(done, total, now)
+        eta = f", ~{left:4.1f}s left" if left is not None else ""
         self.stream.write(f"\r[{self.label}] step {done}/{total} ({100 * done / total:3.0f}%) "
-                          f"{now:5.1f}s elapsed, ~{eta:4.1f}s left ")
+                          f"{now:5.1f}s elapsed{eta} ")
         if done >= total:
             self.stream.write("\n")
         self.stream.flush()
@@ -171,8 +185,12 @@ def run_job(cfg) -> dict:
         start = time.perf_counter()
         sim = make_simulation(config)
         checkpoint.continue_run(sim, out_dir if multirun else None)
-        sim.run(checkpoint.Saver(sim, out_dir, Progress(label) if config.run.progress else None))
-        record = write_run(sim, out_dir, config_yaml, figures=config.run.figures)
+        # Per-run lines are off in a multirun: parallel jobs' "\r" lines would interleave;
+        # the sweep's progress bar (experiments.callbacks.SweepProgress) counts the runs.
+        progress = Progress(label) if config.run.progress and not multirun else None
+        sim.run(checkpoint.Saver(sim, out_dir, progress))
+        record = write_run(sim, out_dir, config_yaml, figures=config.run.figures,
+                           report=config.run.report)
     except Exception as exc:
         if not multirun:
             if isinstance(exc, ConfigError | NonFiniteStateError):

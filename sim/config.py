@@ -536,6 +536,9 @@ class RunConfig:
     start_year: int = param(2017, "year", 1900, 2200)
     progress: bool = param(True, doc="show a progress line on long runs")
     figures: bool = param(True, doc="write PNG figures of the run")
+    report: bool = param(False, doc="write report.html: a self-contained page of the run's "
+                                    "indicators and figures (sim.report); sweeps always write "
+                                    "one for the whole sweep")
     threads: int = param(0, "threads", 0, 1024,
                          doc="threads of the parallel kernels (results do not depend on it); "
                              "0: all cores for worlds of at least 100,000 worker agents, else "
@@ -548,6 +551,12 @@ class RunConfig:
                                      "configuration and code version must match; only the run "
                                      "length and the run's output options may differ); '': "
                                      "start at step 0")
+
+
+# Run options that change how a run reports itself, not what it computes: not design
+# parameters of a sweep (runs.parquet and comparison.csv leave them out).
+OUTPUT_OPTIONS = ("run.progress", "run.figures", "run.report", "run.threads",
+                  "run.checkpoint_every", "run.resume_from")
 
 
 @dataclass

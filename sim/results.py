@@ -438,10 +438,25 @@ def strict_json(record: dict) -> str:
     return json.dumps(strict_json_value(record), indent=2, allow_nan=False)
 
 
-def write_run(sim: Simulation, out_dir: Path, config_yaml: str, figures: bool = True) -> dict:
+# Shocks of ``sim.config.ShockConfig``: each is on when its ``<name>_years`` is > 0.
+SHOCK_KINDS = ("export", "sanction", "pandemic", "downturn", "border_closure")
+
+
+def shock_windows(shock) -> list[tuple[float, float]]:
+    """(first year, end year) of each shock that is on; ``shock`` is a ``ShockConfig``, a
+    ``Config`` or the ``shock`` mapping of a run's ``config.yaml``."""
+    shock = getattr(shock, "shock", shock)
+    get = shock.get if isinstance(shock, dict) else lambda k, d=None: getattr(shock, k, d)
+    return [(float(get(f"{k}_start")), float(get(f"{k}_start")) + float(get(f"{k}_years")))
+            for k in SHOCK_KINDS if float(get(f"{k}_years", 0) or 0) > 0]
+
+
+def write_run(sim: Simulation, out_dir: Path, config_yaml: str, figures: bool = True,
+              report: bool = False) -> dict:
     """Write every output of a finished run into ``out_dir``; return the summary.
 
-    ``summary.json`` is written last, so its presence marks a complete run.
+    ``report``: also write ``report.html`` (``sim.report``). ``summary.json`` is written
+    last, so its presence marks a complete run.
     """
     out_dir = Path(out_dir)
     cfg = sim.cfg
@@ -455,10 +470,15 @@ def write_run(sim: Simulation, out_dir: Path, config_yaml: str, figures: bool = 
     atomic_write_parquet(ev.drop(columns="event_code"), out_dir / "firm_events.parquet")
     atomic_write_parquet(firms_end_frame(sim, meta), out_dir / "firms_end.parquet")
     atomic_write_parquet(industry_frame(sim, meta), out_dir / "industry.parquet")
-    atomic_write_parquet(government_frame(sim, meta), out_dir / "government.parquet")
+    government = government_frame(sim, meta)
+    atomic_write_parquet(government, out_dir / "government.parquet")
     summ = summary(sim, ts, ev)
     if figures:
         run_figures(ts, ev, sim, out_dir)
     record = {**meta, **summ, "steps": sim.step_index}
+    if report:
+        from sim.report import run_report  # deferred: Jinja2 and lifelines
+
+        run_report(sim, ts, ev, government, record, out_dir)
     atomic_write_bytes(out_dir / "summary.json", strict_json(record).encode())
     return record
