@@ -30,8 +30,9 @@ def _step_curve(ax, durations, observed, label, **kw):
     ax.step(x, y, where="post", label=f"{label} (n={len(durations)})", **kw)
 
 
-def run_figures(ts: pd.DataFrame, events: pd.DataFrame, sim, out_dir: Path) -> None:
-    """Write ``labor_and_firms.png`` and ``survival.png`` into ``out_dir``."""
+def run_figures(ts: pd.DataFrame, events: pd.DataFrame, sim, out_dir: Path) -> list[str]:
+    """Write ``labor_and_firms.png`` and ``survival.png`` into ``out_dir``; return their
+    names."""
     out_dir = Path(out_dir)
     inland = ts[ts.kind != "origin"].groupby("year")[
         ["workers_local", "workers_outbound", "workers_home", "poverty_pop_local_jobs"]].sum()
@@ -76,3 +77,4 @@ def run_figures(ts: pd.DataFrame, events: pd.DataFrame, sim, out_dir: Path) -> N
     ax.set(title=f"Exit hazard by firm age in poverty counties ({len(exits)} exits in all)",
            xlabel="year of life", ylabel="share exiting")
     _save(fig, out_dir / "survival.png")
+    return ["labor_and_firms.png", "survival.png"]
