@@ -303,7 +303,7 @@ def test_an_atomic_write_that_fails_keeps_the_old_file(tmp_path, monkeypatch):
     assert path.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == [path.name]
 
 
-# --- NaN ------------------------------------------------------------------------------------------
+# --- NaN -----------------------------------------------------------------------------------------
 
 def test_survival_is_zero_once_every_spell_has_ended_inside_the_run():
     # Two exits and a move away (censored) before 36 months; no spell cut by the end of the run.
@@ -340,7 +340,7 @@ def test_aggregation_counts_and_reports_undefined_seeds(finished_sweep, tmp_path
     assert comparison.loc["firms_alive_end", "n_undefined"] == 0
 
 
-# --- unpickling -------------------------------------------------------------------------------------
+# --- unpickling ----------------------------------------------------------------------------------
 
 class _Marker:
     """Unpickling this writes a file: the harm an unpickled file can do."""
