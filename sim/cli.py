@@ -7,6 +7,7 @@ the field and the allowed range, and the process exits with status 2.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -347,4 +348,23 @@ def main(argv: list[str] | None = None) -> None:
     task = hydra.main(version_base="1.3", config_path=str(CONFIG_DIR),
                       config_name="config")(run_job)
     sys.argv = [sys.argv[0], *argv]
-    task()
+    run_reporting_io_errors(task)
+
+
+def run_reporting_io_errors(task) -> None:
+    """Run the Hydra entry ``task``; a file Hydra itself cannot write (its ``.hydra/``
+    records, its log: a full disk, a read-only directory) ends the process with one line and
+    status 1 instead of Hydra's traceback."""
+    previous = os.environ.get("HYDRA_FULL_ERROR")
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises instead of printing a traceback
+    try:
+        task()
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: could not write{where}: {exc.strerror or exc}", file=sys.stderr)
+        sys.exit(1)
+    finally:
+        if previous is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = previous

@@ -290,6 +290,19 @@ def test_a_full_disk_is_one_line_and_leaves_other_results_untouched(tmp_path, mo
     assert check_job(earlier).status == "complete"
 
 
+def test_a_full_disk_while_hydra_writes_its_records_is_one_line(tmp_path, monkeypatch,
+                                                                capsys):
+    import hydra.core.utils
+
+    def full(cfg, filename, output_dir):
+        raise OSError(errno.ENOSPC, "No space left on device", str(output_dir / filename))
+
+    monkeypatch.setattr(hydra.core.utils, "_save_config", full)
+    assert _main(monkeypatch, *SHORT, f"hydra.run.dir={tmp_path / 'run'}") == 1
+    line = _one_error_line(capsys.readouterr().err)
+    assert "No space left on device" in line and ".hydra" in line
+
+
 def test_an_atomic_write_that_fails_keeps_the_old_file(tmp_path, monkeypatch):
     path = tmp_path / "summary.json"
     atomic_write_bytes(path, b"old")
