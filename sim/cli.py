@@ -312,7 +312,10 @@ def own_output_dir(argv: list[str], multirun: bool) -> list[str]:
             directory = str(OmegaConf.select(cfg, key))
         target = rundir.check_output_dir(directory, key)
         override = jobs.dir_override(key, target)
-        rundir.claim(target)
+        try:
+            rundir.claim(target)
+        except rundir.OutputDirError as exc:
+            raise rundir.OutputDirError(f"{key}: {exc}") from None
     except (rundir.OutputDirError, ValueError) as exc:
         raise InputError(str(exc)) from None
     except (HydraException, OmegaConfBaseException) as exc:
