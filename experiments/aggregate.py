@@ -11,8 +11,12 @@
 - ``table.md``: the headline indicators as a table;
 - figures (``figures.py``) and, for design sweeps, sensitivity indices (``design.py``).
 
-A run is missing when the sweep's manifest (``sweep.json``) lists it and its directory holds
-neither a complete run nor ``error.json``.
+Only the jobs the sweep's manifest (``sweep.json``) lists are read (any other folder in the
+sweep directory is ignored). Each job's files are verified against its completion manifest
+(``sim.jobs.check_job``): a run whose files changed after it finished is ``corrupt``, reported
+and never used. A run is missing when its directory holds neither a complete run nor
+``error.json``. Summary fields that are null in some runs are counted (``n_undefined``) and
+reported, not silently left out.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from sim import jobs
 from sim.atomic import atomic_write_bytes, atomic_write_parquet
 from sim.codes import MONTHS_PER_YEAR
 from sim.config import OUTPUT_OPTIONS, compose
+from sim.integrity import COMPLETE
 from sim.results import SHARE_FIELDS, SUMMARY_DOC
 
 GROUPS = ("world", "policy", "shock")
@@ -209,10 +214,13 @@ def parse_overrides(overrides: list[str]) -> dict:
 
 
 def _job_dirs(sweep_dir: Path) -> dict[str, Path]:
+    """Job directories found on disk: the sweep directory itself and its direct
+    subdirectories, for a sweep whose manifest lists no jobs (another sweeper). Deeper
+    folders are never taken in (a copy of a sweep inside it would count its runs twice)."""
     found = {}
-    for marker in (jobs.SUMMARY, jobs.ERROR, str(jobs.OVERRIDES)):
-        for path in sweep_dir.rglob(marker):
-            job_dir = path.parent.parent if marker == str(jobs.OVERRIDES) else path.parent
+    markers = (COMPLETE, jobs.ERROR, str(jobs.OVERRIDES))
+    for job_dir in [sweep_dir, *sorted(p for p in sweep_dir.iterdir() if p.is_dir())]:
+        if any((job_dir / marker).is_file() for marker in markers):
             name = job_dir.relative_to(sweep_dir).as_posix()
             found["" if name == "." else name] = job_dir  # "": a job without overrides
     return found
@@ -241,26 +249,35 @@ def _meta_from_config(overrides: list[str]) -> dict:
             "shock": cfg.shock.name}
 
 
+def sweep_jobs(sweep_dir: Path) -> tuple[dict[str, dict], dict[str, Path]]:
+    """The jobs of a sweep: those its manifest (``sweep.json``) lists, and only those; the
+    job directories on disk (``_job_dirs``) only when the manifest lists none.
+
+    Returns:
+        (manifest entries by job subdirectory, job directories found on disk that count).
+    """
+    manifest = read_manifest(sweep_dir) or {}
+    expected = {job["subdir"]: job for job in manifest.get("jobs", [])}
+    return expected, ({} if expected else _job_dirs(sweep_dir))
+
+
 def collect_runs(sweep_dir: Path) -> pd.DataFrame:
     """One row per job of the sweep (found on disk or listed in the manifest)."""
     sweep_dir = Path(sweep_dir)
-    manifest = read_manifest(sweep_dir) or {}
-    expected = {job["subdir"]: job for job in manifest.get("jobs", [])}
-    found = _job_dirs(sweep_dir)
+    expected, found = sweep_jobs(sweep_dir)
     fields = summary_fields()
     rows = []
     for name in [*expected, *sorted(found.keys() - expected.keys())]:  # manifest order
         job_dir = sweep_dir / name
         entry = expected.get(name, {})
-        overrides = _overrides_of(job_dir) if name in found else None
+        overrides = _overrides_of(job_dir) if job_dir.is_dir() else None
         overrides = overrides if overrides is not None else entry.get("overrides", [])
-        status = jobs.job_status(job_dir) if name in found else "incomplete"
-        record = {}
-        if status == "complete":
-            record = jobs.read_json(job_dir / jobs.SUMMARY) or {}
-        elif status == "failed":
+        state = jobs.check_job(job_dir)  # verified against the job's complete.json
+        record = state.record or {}
+        if state.status == "failed":
             record = jobs.read_json(job_dir / jobs.ERROR) or {}
-        row = {"job": name, "status": "missing" if status == "incomplete" else status}
+        status = "missing" if state.status == "incomplete" else state.status
+        row = {"job": name, "status": status}
         for key in ("run_id", "seed", *GROUPS):
             row[key] = record.get(key)
         params = {k: v for k, v in parse_overrides(overrides).items()
@@ -277,7 +294,8 @@ def collect_runs(sweep_dir: Path) -> pd.DataFrame:
             value = record.get(key) if status == "complete" else None
             row[key] = np.nan if value is None else value  # null in summary.json: undefined
         row["error"] = (f"{record.get('error_type')}: {record.get('error')}"
-                        if status == "failed" else None)
+                        if status == "failed" else state.problem if status == "corrupt"
+                        else None)
         row["overrides"] = " ".join(overrides)
         rows.append(row)
     df = pd.DataFrame(rows)
@@ -293,6 +311,19 @@ def collect_runs(sweep_dir: Path) -> pd.DataFrame:
             elif len(values):
                 df[col] = pd.to_numeric(df[col])
     return df
+
+
+def undefined_notes(runs: pd.DataFrame) -> list[str]:
+    """A note naming the summary fields that are undefined (null) in some complete runs and
+    in how many: those runs are left out of the field's mean and interval (``n`` counts the
+    others; ``n_undefined`` in comparison.csv), which can bias it."""
+    done = runs[runs.status == "complete"]
+    counts = {m: int(done[m].isna().sum()) for m in summary_fields() if m in done}
+    undefined = [f"{m} in {k} of {len(done)}" for m, k in counts.items() if k]
+    if not undefined:
+        return []
+    return ["undefined (null in summary.json, reason under 'undefined'), left out of the "
+            "mean: " + ", ".join(undefined) + " complete runs"]
 
 
 def design_columns(runs: pd.DataFrame) -> list[str]:
@@ -386,6 +417,7 @@ def compare(runs: pd.DataFrame, design: list[str], metrics: list[str] | None = N
         for metric in metrics:
             row = {**header, "metric": metric}
             row.update(mean_ci(done[metric].to_numpy(dtype=float), kind=kind_of(metric)))
+            row["n_undefined"] = int(done[metric].isna().sum())  # null: left out of n
             row.update(NO_DIFF if base is None else
                        paired_difference(by_seed(done, metric), by_seed(base, metric)))
             rows.append(row)
@@ -717,6 +749,7 @@ def aggregate(sweep_dir: Path, figures: bool = True, quiet: bool = False) -> Swe
     if manifest.get("design"):
         result.written += write_indices(sweep_dir, runs, manifest["design"], result.notes,
                                         quiet=quiet)
+    result.notes += undefined_notes(runs)
     if figures:  # the tables above are the results; a figure that fails is reported only
         result.written += _draw(sweep_dir, runs, design, frontier, paths, result.notes)
         try:
@@ -760,8 +793,11 @@ def report(result: SweepAggregate, stream=sys.stdout) -> None:
     counts = result.runs.status.value_counts().to_dict()
     stream.write(f"\n{len(result.runs)} runs: {counts.get('complete', 0)} complete, "
                  f"{counts.get('failed', 0)} failed, {counts.get('missing', 0)} missing\n")
-    for _, r in result.runs[result.runs.status == "failed"].iterrows():
-        stream.write(f"  failed : {r.job}: {r.error}\n")
+    if counts.get("corrupt", 0):
+        stream.write(f"{counts['corrupt']} run(s) corrupt (files changed after the run wrote "
+                     "them): not used; rerun the sweep's command to redo them\n")
+    for _, r in result.runs[result.runs.status.isin(["failed", "corrupt"])].iterrows():
+        stream.write(f"  {r.status:7}: {r.job}: {r.error}\n")
     missing = result.jobs_with("missing")
     for name in missing[:20]:
         stream.write(f"  missing: {name}\n")

@@ -22,6 +22,8 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 
 from experiments.manifest import grid_jobs, read_manifest, write_manifest
+from sim import rundir
+from sim.integrity import COMPLETE
 from sim.jobs import code_version
 
 
@@ -29,7 +31,7 @@ class SweepProgress:
     """A progress bar (tqdm) of the sweep: runs finished of all, how many of them were
     skipped (complete before this launch), done now and failed, and the time left.
 
-    It reads the sweep directory (``summary.json`` / ``error.json`` and their modification
+    It reads the sweep directory (``complete.json`` / ``error.json`` and their modification
     times), so it works for any launcher whose jobs write to a filesystem this process sees.
     A run complete before ``start_time`` was skipped; one completed or failed since then is
     new. The time left is paced from the first new completion onwards, so the first runs'
@@ -54,7 +56,7 @@ class SweepProgress:
         """``skipped`` (complete before the start), ``done`` (completed since), ``failed``
         (failed since, not complete), ``finished`` (their sum) and ``left`` runs, and
         ``completion_times`` (epoch seconds of the new completions, sorted)."""
-        complete = {p.parent: _mtime(p) for p in self.sweep_dir.rglob("summary.json")}
+        complete = {p.parent: _mtime(p) for p in self.sweep_dir.rglob(COMPLETE)}
         errors = {p.parent: _mtime(p) for p in self.sweep_dir.rglob("error.json")}
         new = sorted(t for t in complete.values() if t >= self.start_time)
         skipped = len(complete) - len(new)
@@ -170,11 +172,18 @@ class AggregateSweep(Callback):
 
     def on_multirun_start(self, config, **kwargs) -> None:
         try:
-            sweep_dir = Path(str(config.hydra.sweep.dir))
-            sweep_dir.mkdir(parents=True, exist_ok=True)
+            # The sweep directory is this process's until it ends (``sim.rundir``): a second
+            # sweep into it is refused (``python -m sim`` has claimed it already).
+            sweep_dir = rundir.claim(rundir.check_output_dir(str(config.hydra.sweep.dir),
+                                                             "hydra.sweep.dir"))
             manifest = read_manifest(sweep_dir)
             if manifest is None or not manifest.get("design"):
                 job_list = grid_jobs(config)
+                if job_list and manifest and manifest.get("kind") == "grid":
+                    # another grid into the same directory extends the sweep's job list
+                    new = {job["subdir"] for job in job_list}
+                    job_list = [*(j for j in manifest["jobs"] if j["subdir"] not in new),
+                                *job_list]
                 manifest = {"kind": "grid" if job_list is not None else "unknown",
                             "overrides": list(config.hydra.overrides.task),
                             "code_version": code_version(),
@@ -183,6 +192,9 @@ class AggregateSweep(Callback):
             if self.progress and manifest["jobs"]:
                 self._progress = SweepProgress(sweep_dir, len(manifest["jobs"]))
                 self._progress.start()
+        except rundir.OutputDirError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
         except Exception:
             traceback.print_exc()
             print("error: could not prepare the sweep (see above)", file=sys.stderr)
@@ -204,8 +216,8 @@ class AggregateSweep(Callback):
             print("error: the sweep's aggregation failed (see above); rerun it with "
                   f"python -m experiments.aggregate {config.hydra.sweep.dir}", file=sys.stderr)
             raise SystemExit(1) from None
-        bad = result.runs.status.isin(["failed", "missing"]).sum()
+        bad = result.runs.status.isin(["failed", "missing", "corrupt"]).sum()
         if bad and self.fail_on_incomplete:
-            print(f"error: {bad} run(s) failed or missing; rerun the same command to retry "
-                  "them (complete runs are skipped)", file=sys.stderr)
+            print(f"error: {bad} run(s) failed, missing or corrupt; rerun the same command to "
+                  "retry them (complete runs are skipped)", file=sys.stderr)
             raise SystemExit(1)

@@ -43,6 +43,7 @@ from pathlib import Path
 
 from sim.atomic import atomic_write_bytes
 from sim.cli import main as sim_main
+from sim.integrity import COMPLETE
 from sim.jobs import code_version, default_sweep_dir, sweep_dir_override
 
 # connect_chains is kpi_reform with packages targeted by the paper's rule of thumb: the pair
@@ -123,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
                          .split("=", 1)[1].strip("'\"")).resolve()
     n_runs = len(args.arms.split(",")) * len(args.shocks.split(",")) * args.seeds
     print(f"headline experiment: {n_runs} runs into {sweep_dir}", flush=True)
-    already = len(list(sweep_dir.rglob("summary.json"))) if sweep_dir.is_dir() else 0
+    already = len(list(sweep_dir.rglob(COMPLETE))) if sweep_dir.is_dir() else 0
     start = time.perf_counter()
     status = 0
     try:

@@ -158,7 +158,8 @@ def support_survival(sim, events: pd.DataFrame, where: np.ndarray,
     offers = offers[offers[:, 3] == 1][:, :2]
     extension = np.where(retained_spells(spells, offers), int(sim.params.retention_months), 0)
     support = post_support_spells(spells, extension)
-    return survival_at(support.duration_months, support.exited, 24), len(support)
+    return (survival_at(support.duration_months, support.exited, 24, support.running),
+            len(support))
 
 
 def rule_picks(sim) -> list[dict]:

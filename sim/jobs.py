@@ -1,10 +1,13 @@
 """Job directories of ``python -m sim``: completeness markers, failure records, sweep names.
 
-**Status of a job directory.** A job directory is *complete* when ``summary.json`` parses,
-names the run id of the configuration in ``config.yaml`` and every table of the run is there
-(``summary.json`` is written last, so a run killed half way never has one). It is *failed*
-when it holds ``error.json`` and no complete summary, and *incomplete* otherwise. A multirun
-job skips itself when its directory is complete and writes ``error.json`` when it raises
+**Status of a job directory** (``check_job``). A job directory is *complete* when its
+completion manifest (``complete.json``, written last by ``sim.results.write_run``) lists
+``config.yaml``, ``summary.json`` and every table with sizes and checksums that still match,
+and ``summary.json`` names the run id of ``config.yaml``. It is *corrupt* when the manifest is
+there but a file no longer matches it (truncated, edited, deleted): a sweep's resume reruns
+it, the aggregation reports it and never uses it. It is *failed* when it holds ``error.json``
+and no manifest, and *incomplete* otherwise (killed half way, or never run). A multirun job
+skips itself when its directory is complete and writes ``error.json`` when it raises
 (``sim.cli.run_job``).
 
 **Stable sweep directory names**, so that rerunning a sweep command resumes it.
@@ -30,8 +33,10 @@ import json
 import re
 import traceback
 from pathlib import Path
+from typing import NamedTuple
 
 from sim.atomic import atomic_write_bytes
+from sim.integrity import COMPLETE, remove_completion, verify_run
 from sim.results import SUMMARY_DOC, run_id_for
 
 SUMMARY = "summary.json"
@@ -56,48 +61,74 @@ def read_json(path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def complete_record(job_dir: Path, run_id: str | None = None) -> dict | None:
-    """The summary of a complete run in ``job_dir``, else None.
+class JobState(NamedTuple):
+    """What a job directory holds (``check_job``)."""
+
+    status: str  # "complete", "corrupt", "failed" or "incomplete"
+    problem: str  # why it is not complete ("" when it is)
+    record: dict | None  # the summary of a complete run
+
+
+def _strict_json(path: Path) -> dict | None:
+    """The JSON object in ``path`` under strict parsing (no NaN literal), or None."""
+    def refuse(name):
+        raise ValueError(f"non-standard JSON literal {name}")
+
+    try:
+        data = json.loads(Path(path).read_text(), parse_constant=refuse)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def check_job(job_dir: Path, run_id: str | None = None) -> JobState:
+    """The state of a job directory, its files verified against its completion manifest.
 
     Args:
         job_dir: the job's output directory.
-        run_id: if given, the summary must carry this run id (the hash of the resolved
-            configuration the caller is about to run); a run of another configuration in
-            the same directory is not complete for this one.
+        run_id: if given, the run must be of this configuration (the hash of the resolved
+            configuration the caller is about to run); a complete run of another
+            configuration in the same directory counts as incomplete for this one.
     """
     job_dir = Path(job_dir)
-    record = read_json(job_dir / SUMMARY)
+    verified = verify_run(job_dir, required=(CONFIG, SUMMARY, *TABLES))
+    if verified.status == "incomplete":
+        if (job_dir / ERROR).is_file():
+            return JobState("failed", "the run raised (error.json)", None)
+        return JobState("incomplete", verified.problem, None)
+    if verified.status == "corrupt":
+        return JobState("corrupt", verified.problem, None)
+    record = _strict_json(job_dir / SUMMARY)
     if record is None or not set(SUMMARY_DOC) <= set(record):
-        return None
+        return JobState("corrupt", f"{SUMMARY} is not a run summary", None)
     try:
-        config_yaml = (job_dir / CONFIG).read_text()
-    except OSError:
-        return None
-    if record.get("run_id") != run_id_for(config_yaml):
-        return None
-    if run_id is not None and record["run_id"] != run_id:
-        return None
-    if not all((job_dir / name).is_file() and (job_dir / name).stat().st_size > 0
-               for name in TABLES):
-        return None
-    return record
+        config_id = run_id_for((job_dir / CONFIG).read_text())
+    except OSError as exc:
+        return JobState("corrupt", f"{CONFIG} unreadable: {exc.strerror}", None)
+    if not record.get("run_id") == verified.run_id == config_id:
+        return JobState("corrupt", f"{SUMMARY}, {CONFIG} and {COMPLETE} name different runs",
+                        None)
+    if run_id is not None and config_id != run_id:
+        return JobState("incomplete", "holds a run of another configuration", None)
+    return JobState("complete", "", record)
+
+
+def complete_record(job_dir: Path, run_id: str | None = None) -> dict | None:
+    """The summary of a complete, verified run in ``job_dir`` (``check_job``), else None."""
+    return check_job(job_dir, run_id).record
 
 
 def job_status(job_dir: Path) -> str:
-    """``complete``, ``failed`` or ``incomplete``."""
-    if complete_record(job_dir) is not None:
-        return "complete"
-    if (Path(job_dir) / ERROR).is_file():
-        return "failed"
-    return "incomplete"
+    """``complete``, ``corrupt``, ``failed`` or ``incomplete`` (``check_job``)."""
+    return check_job(job_dir).status
 
 
 def clear_markers(job_dir: Path) -> None:
-    """Remove a stale ``summary.json`` / ``error.json`` before a job (re)runs."""
+    """Remove the completion manifest and a stale ``summary.json`` / ``error.json`` before a
+    job (re)runs, so that the directory never looks complete while it is being written."""
+    remove_completion(job_dir)
     for name in (SUMMARY, ERROR):
-        path = Path(job_dir) / name
-        if path.exists():
-            path.unlink()
+        (Path(job_dir) / name).unlink(missing_ok=True)
 
 
 def record_failure(job_dir: Path, exc: BaseException, info: dict) -> dict:
@@ -173,9 +204,15 @@ def default_sweep_dir(overrides: list[str], extra: str = "", prefix: str | None 
     return (SWEEPS_ROOT / sweep_name(overrides, extra, prefix)).resolve()
 
 
-def sweep_dir_override(path: Path) -> str:
-    """A ``hydra.sweep.dir=`` override for ``path``, quoted for Hydra's parser."""
+def dir_override(key: str, path: Path) -> str:
+    """A ``key=path`` override (``hydra.run.dir``, ``hydra.sweep.dir``), quoted for Hydra's
+    parser."""
     text = str(path)
     if "'" in text or "\\" in text or "$" in text:
-        raise ValueError(f"unsupported character in sweep directory {text!r}")
-    return f"hydra.sweep.dir='{text}'"
+        raise ValueError(f"unsupported character in directory {text!r}")
+    return f"{key}='{text}'"
+
+
+def sweep_dir_override(path: Path) -> str:
+    """A ``hydra.sweep.dir=`` override for ``path``, quoted for Hydra's parser."""
+    return dir_override("hydra.sweep.dir", path)

@@ -33,6 +33,7 @@ from sim.codes import (
 from sim.engine import EVENT_COLUMNS, METRICS, MONEY_METRICS, PERSON_METRICS, Simulation
 from sim.engine.governments import SOURCES as BUDGET_SOURCES
 from sim.engine.labour import EAST_COLUMNS
+from sim.integrity import remove_completion, write_completion
 from sim.plots import run_figures
 from sim.rules import outbound_wage
 from sim.survival import (
@@ -121,6 +122,25 @@ SUMMARY_DOC = {
        if kind != "domestic_service"},
     "outbound_domestic_service_end": "persons from inland counties in outbound domestic-service "
                                      "jobs, last month (labour export)",
+}
+_NOT_IDENTIFIED = ("every spell still running when the run ended was shorter than {t} months "
+                   "(the run is too short to tell), or there was no spell")
+# Why a summary field can be undefined; ``summary.json`` writes it as null and names the
+# reason under "undefined".
+UNDEFINED_WHY = {
+    "survival_3y": _NOT_IDENTIFIED.format(t=36),
+    "survival_5y": _NOT_IDENTIFIED.format(t=60),
+    "post_expiry_survival_2y": "among packaged spells still there at expiry: "
+                               + _NOT_IDENTIFIED.format(t=24),
+    "post_support_survival_1y": "among spells still there when support ended: "
+                                + _NOT_IDENTIFIED.format(t=12),
+    "post_support_survival_2y": "among spells still there when support ended: "
+                                + _NOT_IDENTIFIED.format(t=24),
+    "outbound_share_end": "no inland workers",
+    "outbound_share_of_migrant_workers_end": "no inland worker in a local or outbound job",
+    "mean_wage_local_end": "no local job in inland counties in the last month",
+    "mean_wage_outbound_end": "nobody worked outbound in the last month",
+    "cost_per_local_job_year": "no local job-year in poverty counties",
 }
 # Shares: their intervals over seeds stay in [0, 1]. Every other summary field is >= 0.
 SHARE_FIELDS = ("survival_3y", "survival_5y", "post_expiry_survival_2y",
@@ -350,11 +370,16 @@ def _survival_summary(sim: Simulation, events: pd.DataFrame) -> dict:
     extension = np.where(retained_spells(spells, offers), int(sim.params.retention_months), 0)
     support = post_support_spells(spells, extension)
     return {
-        "survival_3y": survival_at(spells.duration_months, spells.exited, 36),
-        "survival_5y": survival_at(spells.duration_months, spells.exited, 60),
-        "post_expiry_survival_2y": survival_at(expiry.duration_months, expiry.exited, 24),
-        "post_support_survival_1y": survival_at(support.duration_months, support.exited, 12),
-        "post_support_survival_2y": survival_at(support.duration_months, support.exited, 24),
+        "survival_3y": survival_at(spells.duration_months, spells.exited, 36,
+                                   spells.running),
+        "survival_5y": survival_at(spells.duration_months, spells.exited, 60,
+                                   spells.running),
+        "post_expiry_survival_2y": survival_at(expiry.duration_months, expiry.exited, 24,
+                                              expiry.running),
+        "post_support_survival_1y": survival_at(support.duration_months, support.exited, 12,
+                                               support.running),
+        "post_support_survival_2y": survival_at(support.duration_months, support.exited, 24,
+                                               support.running),
     }
 
 
@@ -451,14 +476,24 @@ def shock_windows(shock) -> list[tuple[float, float]]:
             for k in SHOCK_KINDS if float(get(f"{k}_years", 0) or 0) > 0]
 
 
+def undefined_reasons(record: dict) -> dict:
+    """Why each undefined (non-finite) field of a summary record is undefined."""
+    return {key: UNDEFINED_WHY.get(key, "not defined for this run")
+            for key, value in record.items()
+            if isinstance(value, float | np.floating) and not np.isfinite(value)}
+
+
 def write_run(sim: Simulation, out_dir: Path, config_yaml: str, figures: bool = True,
               report: bool = False) -> dict:
     """Write every output of a finished run into ``out_dir``; return the summary.
 
-    ``report``: also write ``report.html`` (``sim.report``). ``summary.json`` is written
-    last, so its presence marks a complete run.
+    ``report``: also write ``report.html`` (``sim.report``). The completion manifest
+    (``complete.json``: every file written, with its size and SHA-256; ``sim.integrity``) is
+    written last, so its presence and a match mark a complete run; an older manifest is
+    removed first.
     """
     out_dir = Path(out_dir)
+    remove_completion(out_dir)
     cfg = sim.cfg
     run_id = run_id_for(config_yaml)
     meta = {"run_id": run_id, "seed": cfg.run.seed, "world": cfg.world.name,
@@ -466,19 +501,24 @@ def write_run(sim: Simulation, out_dir: Path, config_yaml: str, figures: bool = 
     atomic_write_bytes(out_dir / "config.yaml", config_yaml.encode())
     ts = timeseries_frame(sim, meta)
     ev = events_frame(sim, meta)
-    atomic_write_parquet(ts, out_dir / "timeseries.parquet")
-    atomic_write_parquet(ev.drop(columns="event_code"), out_dir / "firm_events.parquet")
-    atomic_write_parquet(firms_end_frame(sim, meta), out_dir / "firms_end.parquet")
-    atomic_write_parquet(industry_frame(sim, meta), out_dir / "industry.parquet")
     government = government_frame(sim, meta)
-    atomic_write_parquet(government, out_dir / "government.parquet")
+    tables = {"timeseries.parquet": ts, "firm_events.parquet": ev.drop(columns="event_code"),
+              "firms_end.parquet": firms_end_frame(sim, meta),
+              "industry.parquet": industry_frame(sim, meta),
+              "government.parquet": government}
+    for name, table in tables.items():
+        atomic_write_parquet(table, out_dir / name)
+    written = ["config.yaml", *tables]
     summ = summary(sim, ts, ev)
     if figures:
-        run_figures(ts, ev, sim, out_dir)
+        written += [path.name for path in run_figures(ts, ev, sim, out_dir)]
     record = {**meta, **summ, "steps": sim.step_index}
     if report:
         from sim.report import run_report  # deferred: Jinja2 and lifelines
 
-        run_report(sim, ts, ev, government, record, out_dir)
-    atomic_write_bytes(out_dir / "summary.json", strict_json(record).encode())
+        written.append(run_report(sim, ts, ev, government, record, out_dir).name)
+    # null in strict JSON, with the reason beside it
+    atomic_write_bytes(out_dir / "summary.json",
+                       strict_json({**record, "undefined": undefined_reasons(record)}).encode())
+    write_completion(out_dir, [*written, "summary.json"], run_id)
     return record

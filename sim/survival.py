@@ -70,13 +70,29 @@ def kaplan_meier_band(durations, observed, level: float = 0.95) -> KaplanMeierBa
     return KaplanMeierBand(times, surv, lower, upper)
 
 
-def survival_at(durations, observed, t: float) -> float:
-    """Kaplan-Meier S(t).
+def survival_at(durations, observed, t: float, running=None) -> float:
+    """Kaplan-Meier S(t): the share of spells that last ``t`` (exits end a spell; other ends
+    censor it).
 
-    0 once the estimate has reached 0 (every spell still at risk has ended in an exit) at or
-    before ``t``, even if nobody is at risk at ``t``. NaN when there is no spell, or when no
-    spell lasts to ``t`` and the estimate is still above 0 (the follow-up is too short: the
-    last spells were censored, so S(t) is not identified).
+    Beyond the longest spell the product-limit estimate is not identified when the longest
+    spell was censored; the rule there:
+
+    - 0 once the estimate has reached 0 (every spell still at risk ended in an exit) at or
+      before ``t``;
+    - 0 when no spell lasts to ``t`` and, by ``running``, none of them was still running
+      when the run ended: every spell ended (by exit or by moving away) before ``t`` inside
+      the observed time, so none lasted ``t`` in its county. (Without this rule a run in
+      which the last firm to leave moved away gave NaN, and the sweep averaged only the
+      seeds where the estimate was defined, which biased survival upward.)
+    - NaN when there is no spell, or when no spell lasts to ``t``, the estimate is above 0
+      and some spell shorter than ``t`` was cut by the end of the run (the follow-up is too
+      short to tell), or ``running`` is not given.
+
+    Args:
+        durations: time to the end of each spell (exit, censoring, or the end of the run).
+        observed: True where the spell ended in an exit.
+        t: the time at which to read the curve.
+        running: True where the spell was still running when the run ended (optional).
     """
     durations = np.asarray(durations, dtype=float)
     if durations.size == 0:
@@ -85,7 +101,8 @@ def survival_at(durations, observed, t: float) -> float:
     k = np.searchsorted(times, t, side="right") - 1
     value = 1.0 if k < 0 else float(surv[k])
     if value > 0.0 and np.count_nonzero(durations >= t) == 0:
-        return float("nan")
+        ended_inside_run = running is not None and not np.any(np.asarray(running, dtype=bool))
+        return 0.0 if ended_inside_run else float("nan")
     return value
 
 
@@ -93,7 +110,8 @@ def poverty_spells(events: pd.DataFrame, county_kind: np.ndarray, end_step: int)
     """Spells of firms in poverty counties that began during the run.
 
     A spell starts when a firm enters or relocates into a poverty county and ends when it
-    exits there (observed) or moves away or the run ends (censored).
+    exits there (observed) or moves away or the run ends (censored); ``running`` marks the
+    spells the end of the run cut.
     """
     ev = events.sort_values(["firm_id", "step", "event_code"], kind="stable")
     rows = []
@@ -103,13 +121,13 @@ def poverty_spells(events: pd.DataFrame, county_kind: np.ndarray, end_step: int)
                                             ev.package_months.to_numpy(), strict=True):
         if fid in open_spell and code in (EV_EXIT, EV_RELOCATE):
             start, pk = open_spell.pop(fid)
-            rows.append((fid, start, step - start, code == EV_EXIT, pk))
+            rows.append((fid, start, step - start, code == EV_EXIT, pk, False))
         if code in (EV_ENTER, EV_RELOCATE) and county_kind[county] == POVERTY:
             open_spell[fid] = (step, pkg)
     for fid, (start, pk) in open_spell.items():
-        rows.append((fid, start, end_step - start, False, pk))
+        rows.append((fid, start, end_step - start, False, pk, True))
     return pd.DataFrame(rows, columns=["firm_id", "start_step", "duration_months", "exited",
-                                       "package_months"])
+                                       "package_months", "running"])
 
 
 def post_expiry_spells(spells: pd.DataFrame) -> pd.DataFrame:

@@ -134,7 +134,7 @@ def test_two_by_two_teaching_sweep_through_joblib(tmp_path):
 
 
 def _complete(sweep: Path) -> dict[Path, int]:
-    return {p.parent: p.stat().st_mtime_ns for p in sweep.rglob("summary.json")}
+    return {p.parent: p.stat().st_mtime_ns for p in sweep.rglob("complete.json")}
 
 
 def test_killed_sweep_resumes_without_duplicates(tmp_path):
