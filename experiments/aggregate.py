@@ -119,6 +119,8 @@ COMPARISON_COLUMNS = {
     "runs_missing": "missing runs of the design point",
     "metric": "the indicator (summary indicators and the derived ones, lists below)",
     "n": "seeds with a finite value",
+    "n_undefined": "seeds whose value is undefined (null in summary.json; summary.json's "
+                   "'undefined' says why), left out of n",
     "mean": "mean over those seeds",
     "sd": "standard deviation over seeds",
     "ci_low": "95 % interval of the mean, low end: shares Wilson-type inside [0, 1], counts "

@@ -18,6 +18,7 @@ from experiments.callbacks import SweepProgress
 from experiments.design import stability_warning
 from experiments.stats import COUNT, REAL, SHARE, index_warning, mean_ci, seed_warning
 from sim.cli import Progress
+from sim.integrity import COMPLETE
 
 # --- intervals ---------------------------------------------------------------------------------
 
@@ -104,7 +105,7 @@ def test_sobol_indices_of_a_small_design_are_flagged():
 
 # --- progress ---------------------------------------------------------------------------------
 
-def _job(sweep: Path, i: int, marker: str = "summary.json", mtime: float | None = None):
+def _job(sweep: Path, i: int, marker: str = COMPLETE, mtime: float | None = None):
     path = sweep / f"job{i:02d}" / marker
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("{}")
