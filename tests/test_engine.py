@@ -104,7 +104,10 @@ def test_care_constraint_lowers_leaving():
 def test_minimum_wage_floors_wages_and_raises_costs():
     base = Simulation(make_config("world=teaching", "run.years=1"))
     assert rules.worker_wage(base.params, 3000.0, 2500.0, 0.0) == 2500.0
-    assert rules.worker_wage(base.params, 3000.0, 1000.0, 1.0) == pytest.approx(3900.0)
+    # Above the floor the wage is the county wage times the skill premium.
+    assert rules.worker_wage(base.params, 3000.0, 1000.0, 1.0) == pytest.approx(
+        3000.0 * rules.skill_premium(base.params, 1.0))
+    assert rules.skill_premium(base.params, 1.0) > 1.0
     high = Simulation(make_config("world=teaching", "run.years=1", "world.min_wage_west=4500",
                                   "world.min_wage_central=4700", "world.min_wage_east=5300"))
     for s in (base, high):

@@ -45,7 +45,8 @@ def test_workers_and_firms():
     assert np.all(np.diff(workers.home_county) >= 0)
     assert np.all(c.worker_stop - c.worker_start >= 10)
     assert np.all((workers.skill > 0) & (workers.skill < 1))
-    assert np.all((workers.age >= 16) & (workers.age < 60))
+    model = cfg.model
+    assert np.all((workers.age >= model.entry_age) & (workers.age < model.retirement_age))
     kind = c.kind[workers.home_county]
     assert workers.poverty_alleviated[kind != 2].sum() == 0
     assert workers.skill[kind == 2].mean() < workers.skill[kind == 0].mean()
