@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 from pathlib import Path
 
@@ -234,6 +235,29 @@ def preset_tables() -> str:
     return "\n\n".join(parts)
 
 
+def estimated_table() -> str:
+    """The default calibration's estimates with their plausible ranges and schema values."""
+    path = ROOT / "results" / "calibration" / "estimate.json"
+    if not path.exists():
+        return "(no calibration has been run: `python -m experiments.calibrate`)"
+    estimate = json.loads(path.read_text(encoding="utf-8"))
+    schema = C.compose(["calibration=none"])
+    rows = []
+    for key, value in estimate["parameters"].items():
+        section, name = key.split(".", 1)
+        lo, hi = estimate["plausible_ranges"][key]
+        rows.append((f"`{key}`", fmt(getattr(getattr(schema, section), name)), fmt(value),
+                     f"[{fmt(lo)}, {fmt(hi)}]"))
+    head = (f"`configs/calibration/nbs2024.yaml` (the default), from "
+            f"`results/calibration/estimate.json`: {estimate['runs']} runs, code version "
+            f"`{estimate['code_version']}`, {estimate['date']}. Method: {estimate['method']}. "
+            "The plausible range is the span of the history-matching set (emulated "
+            "implausibility below 3 on all but two moments); every other parameter keeps its "
+            "schema value.")
+    return head + "\n\n" + table(("parameter", "schema value", "estimate",
+                                   "plausible range"), rows)
+
+
 def generated_block() -> str:
     """The text that belongs between the markers (without the markers)."""
     sections = [
@@ -268,6 +292,8 @@ def generated_block() -> str:
         outputs_tables(),
         "### 8.6 Presets (`configs/`)",
         preset_tables(),
+        "### 8.7 Estimated parameters (the default calibration, §10)",
+        estimated_table(),
     ]
     return "\n" + "\n\n".join(sections) + "\n"
 
