@@ -779,16 +779,19 @@ def choose_locations(deciders, state, pairing, industries, params, outside_optio
 def train_workers(workers, counties, state, params, seed, step, trained):
     """Order-based vocational courses (订单式培训) for local employees and local job seekers:
     each is trained with the county's probability; a course closes ``training_skill_gain``
-    of the gap to full skill. ``trained[c]`` counts the worker agents trained in county ``c``.
+    of the gap to full skill, until the county's ``training_courses`` are used up (in worker
+    order). ``trained[c]`` counts the worker agents trained in county ``c``.
     """
     status, seeking, skill = workers.status, workers.seeking, workers.skill
     worker_start, worker_stop = counties.worker_start, counties.worker_stop
-    training_prob = state.training_prob
+    training_prob, training_courses = state.training_prob, state.training_courses
     for c in prange(worker_start.size):
         p = training_prob[c]
         if p <= 0.0:
             continue
         for w in range(worker_start[c], worker_stop[c]):
+            if trained[c] >= training_courses[c]:
+                break
             if not (status[w] == LOCAL or seeking[w]):
                 continue
             if uniform(seed, step, w, P_TRAINING) < p:

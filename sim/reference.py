@@ -61,8 +61,10 @@ class ReferenceSimulation(Simulation):
             worker.grow_older(t)
 
     def _train_workers(self, t: int, trained: np.ndarray) -> None:
-        for worker in self.roster.workers:
+        for worker in self.roster.workers:  # in worker order, as the kernel
             home = worker.home_county
+            if trained[home] >= self.state.training_courses[home]:
+                continue  # the year's courses are used up
             if worker.attend_training(t, self.state.training_prob[home]):
                 trained[home] += 1
 

@@ -89,6 +89,8 @@ COUNTY_STATE_FIELDS = (
               "credit a firm may draw before it counts as below its buffer (credit risk "
               "compensation)"),
     FieldSpec("training_prob", "float64", "probability", "chance a trainee is trained this year"),
+    FieldSpec("training_courses", "int64", "worker agents",
+              "courses the year's training budget pays for (no more are given)"),
     FieldSpec("revenue_year", "float64", "yuan/agent-person",
               "firm revenue this year so far (next year's tax base)"),
     FieldSpec("local_finding", "float64", "1/month", "expected local job-finding rate"),

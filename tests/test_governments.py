@@ -133,3 +133,19 @@ def test_the_government_table_is_written(tmp_path):
             "spent_retention", "carried", "returned", "generosity", "kpi_score",
             "retention_offers", "retention_accepted"} <= set(df.columns)
     assert len(df) == 2 * 18
+
+
+def test_training_never_gives_more_courses_than_its_budget_pays_for():
+    # Small counties: before whole courses were counted, the year's draws could train more
+    # workers than the budget paid for (a 40-worker world trained 80 on a budget of 20).
+    overspent, trained = 0, 0.0
+    for seed in range(3):
+        sim = run_sim("world=teaching", "world.worker_agents=600", "policy=training_push",
+                      "run.years=4", f"run.seed={seed}")
+        for row in sim.government_table():
+            overspent += int((row["returned"] < -1e-6 * max(row["granted"].max(), 1)).sum())
+            trained += row["spent_training"].sum()
+        courses = sim.state.training_courses
+        assert (courses >= 0).all()
+    assert trained > 0
+    assert overspent == 0

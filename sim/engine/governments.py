@@ -243,6 +243,8 @@ class Governments:
         trainees = training / p.training_cost
         s.training_prob[:] = np.where(eligible > 0,
                                       np.minimum(1.0, trainees / np.maximum(eligible, 1)), 0)
+        # Whole courses only, so the draws never train more than the budget pays for.
+        s.training_courses[:] = np.floor(trainees + 1e-9)
         # Infrastructure: diminishing returns (gain shrinks with 1 - q), in service after a lag.
         gain = (infra / (p.infra_cost * np.maximum(self.residents, 1))
                 * (1.0 - s.infrastructure))
