@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
                                                   "special_fund_core"])
     ap.add_argument("--plausible", type=Path, default=PLAUSIBLE)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--out", type=Path, default=Path("results") / "sweeps" / "uncertainty")
+    ap.add_argument("--out", type=Path, default=Path("results") / "uncertainty")
     args = ap.parse_args(argv)
     plausible = pd.read_csv(args.plausible)
     vectors = plausible.sample(min(args.vectors, len(plausible)), random_state=0)
