@@ -618,7 +618,7 @@ def _pop_option(args: list[str], name: str) -> str | None:
         return None
     i = args.index(name)
     if i + 1 >= len(args):
-        raise SystemExit(f"error: {name} needs a value")
+        raise ValueError(f"{name} needs a value")
     value = args[i + 1]
     del args[i:i + 2]
     return value
@@ -630,7 +630,7 @@ def _positive_int(name: str, value: str) -> int:
     except ValueError:
         number = 0
     if number < 1:
-        raise SystemExit(f"error: {name} = {value!r}; allowed: a whole number >= 1")
+        raise ValueError(f"{name} = {value!r}; allowed: a whole number >= 1")
     return number
 
 
@@ -644,6 +644,9 @@ def server_command(argv: list[str]) -> tuple[list[str], dict[str, str]]:
     :data:`CLASS_IDLE_MINUTES`; Solara's ``SOLARA_KERNEL_CULL_TIMEOUT``, otherwise 24 h). On
     loopback both apply only when given. Telemetry, the version check and CDN downloads are
     always off.
+
+    Raises:
+        ValueError: a session option without a value, or not a whole number >= 1.
     """
     args = list(argv)
     max_sessions = _pop_option(args, "--max-sessions")
@@ -669,7 +672,11 @@ def server_command(argv: list[str]) -> tuple[list[str], dict[str, str]]:
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m sim.app [options]``: serve the app (see :func:`server_command`)."""
-    cmd, env = server_command(sys.argv[1:] if argv is None else argv)
+    try:
+        cmd, env = server_command(sys.argv[1:] if argv is None else argv)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
     os.execve(sys.executable, cmd, env)
 
 
