@@ -88,6 +88,38 @@ def _start_app(repo: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("error: the app did not start within 120 s")
 
 
+def _processes() -> dict[int, tuple[int, int, float]]:
+    """Every process: pid -> (parent pid, process group, CPU seconds used so far)."""
+    table = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            table[int(entry.name)] = (int(fields[1]), int(fields[2]),
+                                      (int(fields[11]) + int(fields[12])) / tick)
+    return table
+
+
+def _cpu(server_group: int) -> tuple[float, float]:
+    """CPU seconds used so far by the app server (its process group) and by this process's
+    other descendants (Playwright's driver and Chromium)."""
+    table = _processes()
+    server = sum(cpu for _, group, cpu in table.values() if group == server_group)
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _, _) in table.items():
+        children.setdefault(parent, []).append(pid)
+    browser, todo = 0.0, list(children.get(os.getpid(), []))
+    while todo:
+        pid = todo.pop()
+        if table[pid][1] != server_group:
+            browser += table[pid][2]
+            todo += children.get(pid, [])
+    return server, browser
+
+
 def _step(page) -> int:
     found = page.evaluate(r"() => (document.body.innerText.match(/Step: (\d+)/) || [])[1]")
     return int(found) if found else -1
@@ -96,6 +128,15 @@ def _step(page) -> int:
 def _year(page) -> float:
     found = page.evaluate(r"() => (document.body.innerText.match(/\b(20\d\d\.\d\d) ·/) || [])[1]")
     return float(found) if found else 0.0
+
+
+# Records every caption text the page shows (one per step whose charts were drawn).
+_COUNT_CAPTIONS = """() => {
+    window.tsimCaptions = [];
+    const caption = () => document.querySelector('.tsim-caption, .tsim-map');
+    new MutationObserver(() => window.tsimCaptions.push(caption().textContent.slice(0, 8)))
+        .observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
 
 
 def _play_until(page, done, timeout_s: float = 600) -> float:
@@ -127,13 +168,24 @@ def in_browser(repo: Path, measure_steps: int, walkthrough: bool) -> dict:
             page.goto(url)
             page.get_by_text("Step: 0", exact=True).wait_for(timeout=120_000)
             page.wait_for_timeout(2000)
-            # Warm up for 5 steps, then time the next `measure_steps` while playing.
+            # Warm up for 5 steps, then time the next `measure_steps` while playing, counting
+            # the steps whose charts reached the page (the caption is redrawn with them).
             _play_until(page, lambda pg: _step(pg) >= 5)
+            page.evaluate(_COUNT_CAPTIONS)
             first = _step(page)
+            cpu_before = _cpu(server.pid)
             elapsed = _play_until(page, lambda pg: _step(pg) >= first + measure_steps)
+            cpu_after = _cpu(server.pid)
             last = _step(page)
-            result["play_s_per_step"] = elapsed / max(last - first, 1)
+            played = max(last - first, 1)
+            result["play_s_per_step"] = elapsed / played
             result["played_steps"] = last - first
+            result["steps_drawn"] = page.evaluate("() => new Set(window.tsimCaptions).size")
+            # CPU time does not depend on how busy the machine is: on an idle machine a
+            # step takes about the play interval plus the server's CPU per step (the
+            # browser draws on the other core).
+            result["server_cpu_s_per_step"] = (cpu_after[0] - cpu_before[0]) / played
+            result["browser_cpu_s_per_step"] = (cpu_after[1] - cpu_before[1]) / played
             if walkthrough:
                 for year in (2025, 2027):
                     page.get_by_role("button", name="Reset").click()

@@ -132,6 +132,13 @@ class ClassroomModel(TransferModel):
                          credibility=float(credibility),
                          overrides=(f"policy.selection={selection}",
                                     f"policy.node_workshop_rate={workshop_rate:g}"))
+        # While playing, the model steps in a task thread and the page may re-render from
+        # the websocket thread: charts read the model only between steps.
+        self.lock = threading.RLock()
+
+    def step(self) -> None:
+        with self.lock:
+            super().step()
 
 
 MODEL_PARAMS = {
@@ -344,9 +351,12 @@ def map_option(model: TransferModel) -> dict:
         "yAxis": {"type": "category", "data": rows, "splitLine": {"show": True}},
         "visualMap": {"type": "continuous", "min": 0.0, "max": LOCAL_SHARE_MAX,
                       "dimension": 2, "seriesIndex": [0, 1], "inRange":
-                      {"color": LOCAL_SHARE_COLOURS}, "right": 4, "top": "middle",
-                      "itemHeight": 150, "text": [f"{LOCAL_SHARE_MAX:g} share in\nlocal jobs", "0"],
+                      {"color": LOCAL_SHARE_COLOURS}, "right": 14, "top": 92,
+                      "itemHeight": 140, "text": [f"{LOCAL_SHARE_MAX:g}", "0"],
                       "textStyle": {"fontSize": 10}, "calculable": False},
+        "graphic": [{"type": "text", "right": 4, "top": 52,
+                     "style": {"text": "share in\nlocal jobs", "fontSize": 10,
+                               "fill": "#444", "align": "center"}}],
         "series": series,
     }
 
@@ -478,13 +488,15 @@ def types_option(model: TransferModel) -> dict:
                   {"text": "outbound jobs (by trade)", "left": "68%", "top": 40,
                    "textStyle": {"fontSize": 11}}],
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
-        "legend": {"data": legend, "bottom": 0, "textStyle": {"fontSize": 10}},
-        "grid": [{"left": 120, "width": "36%", "top": 62, "bottom": 58},
-                 {"left": "66%", "right": 16, "top": 62, "bottom": 58}],
+        "legend": {"data": legend, "bottom": 0, "textStyle": {"fontSize": 10},
+                   "itemWidth": 14},
+        "grid": [{"left": 120, "width": "36%", "top": 62, "bottom": 80},
+                 {"left": "66%", "right": 16, "top": 62, "bottom": 80}],
+        # Room on the right of the local bars for their totals; 0..1 while still empty.
         "xAxis": [{**_value_axis("thousand persons", nameGap=22), "gridIndex": 0,
-                   "max": round(max(float(totals.max()) * 1.3, 1.0), 2)},
+                   "boundaryGap": [0, "25%"], **({} if totals.any() else {"max": 1})},
                   {**_value_axis("thousand persons", nameGap=22), "gridIndex": 1,
-                   "max": round(max(float(outbound.sum(axis=0).max()) / 1e3 * 1.15, 1.0), 2)}],
+                   **({} if outbound.any() else {"max": 1})}],
         "yAxis": [{**category, "gridIndex": 0},
                   {**category, "gridIndex": 1, "axisLabel": {"show": False}}],
         "series": series,
@@ -510,22 +522,24 @@ def run_caption(model: TransferModel) -> str:
 
 
 @solara.component
-def Charts(model: TransferModel):  # noqa: N802  (a Solara component function)
+def Charts(model: ClassroomModel):  # noqa: N802  (a Solara component function)
     """The caption and the six charts; redrawn on every step (Mesa's update counter)."""
     update_counter.get()
+    with model.lock:
+        options = {"tsim-map": map_option(model), "tsim-workers": workers_option(model),
+                   "tsim-types": types_option(model), "tsim-firms": firms_option(model),
+                   "tsim-survival": survival_option(model)}
+        caption = run_caption(model)
+        # Changes once a year: rebuilt only when a year has ended.
+        money = solara.use_memo(lambda: governments_option(model),
+                                [model, model.sim.step_index // MONTHS_PER_YEAR])
+    options["tsim-governments"] = money
     with solara.Column(style={"width": "100%"}) as main:
         # Plain text, not Markdown: Solara's Markdown loads KaTeX, which is not local.
-        solara.Text(run_caption(model), classes=["tsim-caption"])
+        solara.Text(caption, classes=["tsim-caption"])
         with solara.Div(classes=["tsim-plots"]):
-            _chart(map_option(model), "tsim-map")
-            _chart(workers_option(model), "tsim-workers")
-            _chart(types_option(model), "tsim-types")
-            _chart(firms_option(model), "tsim-firms")
-            _chart(survival_option(model), "tsim-survival")
-            # Changes once a year: rebuilt only when a year has ended.
-            money = solara.use_memo(lambda: governments_option(model),
-                                    [model, model.sim.step_index // MONTHS_PER_YEAR])
-            _chart(money, "tsim-governments")
+            for css_class, option in options.items():
+                _chart(option, css_class)
     return main
 
 
@@ -597,7 +611,7 @@ def Page():
                          "minutes.")
             return main
         SolaraViz(model, components=[], model_params=MODEL_PARAMS, name=TITLE,
-                  play_interval=1)
+                  play_interval=61)
         Charts(model.value)
     return main
 

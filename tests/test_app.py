@@ -1,6 +1,7 @@
-"""The classroom app's limits, in-process: the session cap (with Solara kernels made here,
-released when a kernel closes) and the server command (offline settings, the cap and the idle
-timeout on a non-loopback address). The browser side is in ``test_app_browser.py``."""
+"""The classroom app in-process: the charts at step 0, the session cap (with Solara kernels
+made here, released when a kernel closes) and the server command (offline settings, the cap
+and the idle timeout on a non-loopback address). The browser side is in
+``test_app_browser.py``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,32 @@ import solara.server.app  # noqa: E402,F401  (widgets and comms as in the server
 from solara.server import kernel, kernel_context  # noqa: E402
 
 from sim import app  # noqa: E402
+
+
+def _notes(option: dict) -> list[str]:
+    return [g["style"]["text"] for g in option.get("graphic", [])]
+
+
+def test_charts_at_step_zero_say_why_they_are_empty_and_keep_sensible_axes():
+    model = app.ClassroomModel()
+    firms = app.firms_option(model)
+    assert _notes(firms) == [app.STEP_ZERO_NOTE] == _notes(app.workers_option(model))
+    assert firms["yAxis"]["min"] == 0 and firms["yAxis"]["minInterval"] == 1
+    start, end = app._month_stamps([2017.0, 2037.0])
+    assert (firms["xAxis"]["min"], firms["xAxis"]["max"]) == (start, end)
+    assert all(s["showSymbol"] for s in firms["series"])  # one point each: drawn as a dot
+    assert _notes(app.survival_option(model)) == ["no firm has arrived in a poverty county yet"]
+    assert "appears when the year ends" in _notes(app.governments_option(model))[0]
+    for _ in range(13):
+        model.step()
+    assert _notes(app.firms_option(model)) == []
+    money = app.governments_option(model)
+    assert _notes(money) == [] and money["series"][0]["data"][0] > 0  # 2017's packages
+
+
+def test_month_stamps_are_first_of_month_in_ms():
+    assert list(app._month_stamps([1970.0, 1970 + 1 / 12, 2017.25])) == [
+        0, 31 * 86_400_000, 1_491_004_800_000]  # 1 April 2017, 00:00 UTC
 
 
 def test_gate_admits_up_to_capacity_and_frees_a_place_on_release():
