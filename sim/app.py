@@ -356,7 +356,7 @@ def map_option(model: TransferModel) -> dict:
                       "textStyle": {"fontSize": 10}, "calculable": False},
         "graphic": [{"type": "text", "right": 4, "top": 52,
                      "style": {"text": "share in\nlocal jobs", "fontSize": 10,
-                               "fill": "#444", "align": "center"}}],
+                               "lineHeight": 13, "fill": "#444", "align": "center"}}],
         "series": series,
     }
 
@@ -394,7 +394,10 @@ def firms_option(model: TransferModel) -> dict:
 def survival_option(model: TransferModel) -> dict:
     """Kaplan-Meier survival of firm spells in poverty counties that began in the run."""
     curve = model.survival()
-    horizon = max(model.sim.step_index / MONTHS_PER_YEAR, 1.0)
+    expiry = model.cfg.policy.policy_years
+    # Wide enough to show the package expiry from the start (the question is whether the
+    # curve drops before or after it).
+    horizon = max(model.sim.step_index / MONTHS_PER_YEAR, expiry + 0.5, 1.0)
     option = _base(_title(f"Survival of transferred firms ({curve.spells} arrivals)"),
                    xAxis={"type": "value", "name": "years since arrival",
                           "nameLocation": "middle", "nameGap": 24, "min": 0,
@@ -409,7 +412,6 @@ def survival_option(model: TransferModel) -> dict:
     y = np.concatenate([[1.0], curve.survival, [last]])
     line = _line("survival", x, y, "#d62728")
     line["step"] = "end"
-    expiry = model.cfg.policy.policy_years
     if expiry > 0:
         line["markLine"] = {"silent": True, "symbol": "none", "data": [{"xAxis": expiry}],
                             "lineStyle": {"color": "grey", "type": "dotted"},
@@ -436,6 +438,7 @@ def governments_option(model: TransferModel) -> dict:
                           "name": "year", "nameLocation": "middle", "nameGap": 24},
                    yAxis=_value_axis("million yuan"), series=[])
     option["tooltip"]["axisPointer"] = {"type": "shadow"}
+    option["grid"]["top"] = 76  # the legend takes two lines
     if done == 0:
         option["graphic"] = [_placeholder("each year's spending appears when the year ends")]
         by_year = None
