@@ -152,8 +152,13 @@ def _play_until(page, done, timeout_s: float = 600) -> float:
             break
         page.wait_for_timeout(200)
     elapsed = time.monotonic() - t0
-    page.get_by_role("button", name="❚❚").click()
-    page.get_by_role("button", name="▶").wait_for()
+    for _ in range(3):  # a click that lands while the button is redrawn can be lost
+        page.get_by_role("button", name="❚❚").click(timeout=60_000)
+        try:
+            page.get_by_role("button", name="▶").wait_for(timeout=20_000)
+            break
+        except Exception:  # noqa: BLE001  (Playwright's timeout; try the click again)
+            continue
     return elapsed
 
 
