@@ -13,10 +13,11 @@ returned).
 
 The plots are ECharts charts drawn by the browser: the server only sends their data (0.04 s
 of CPU a step, against 0.78 s for the matplotlib PNGs before), so a step at render interval 1
-takes about 0.1 s on a 2-core machine (``scripts/bench_app.py``). Nothing is fetched from the network: Solara's telemetry and version
-check are off, its assets (scripts, fonts, ECharts) come from the local ``solara-assets``
-package, nothing on the page uses KaTeX (which that package lacks), and the asset proxy's
-upstream is a dead loopback address, so a missing asset fails instead of being downloaded.
+takes about 0.1 s on a 2-core machine (``scripts/bench_app.py``). Nothing is fetched from
+the network: Solara's telemetry and version check are off, its assets (scripts, fonts,
+ECharts) come from the local ``solara-assets`` package, nothing on the page uses KaTeX (which
+that package lacks), and the asset proxy's upstream is a dead loopback address, so a missing
+asset fails instead of being downloaded.
 
 Each browser session gets its own model; on a non-loopback address the number of sessions is
 capped and sessions whose tab has gone are closed after a few idle minutes.
@@ -609,8 +610,8 @@ def Page():
         solara.Title(TITLE)
         solara.Style(PAGE_CSS)
         if not admitted:
-            solara.Error(f"The class is full: {SESSIONS.capacity} sessions are open on this "
-                         "server. Close a tab you no longer use, or try again in a few "
+            solara.Error(f"The class is full: all {SESSIONS.capacity} places on this server "
+                         "are taken. Close a tab you no longer use, or try again in a few "
                          "minutes.")
             return main
         SolaraViz(model, components=[], model_params=MODEL_PARAMS, name=TITLE,

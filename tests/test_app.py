@@ -71,7 +71,7 @@ def test_page_refuses_a_session_over_the_cap_until_one_closes(monkeypatch):
     first, text = _open_page("k1")
     assert "policy baseline" in text  # a model runs
     second, text = _open_page("k2")
-    assert "The class is full: 1 sessions" in text and "policy" not in text
+    assert "The class is full: all 1 places" in text and "policy" not in text
     first.close(reason="test")  # the tab closed, or the idle kernel was culled
     third, text = _open_page("k3")
     assert "policy baseline" in text
