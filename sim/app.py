@@ -622,7 +622,8 @@ def Page():
 
 # --- serving -----------------------------------------------------------------------------------
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address) is this machine's loopback."""
     if host == "localhost":
         return True
     try:
@@ -676,7 +677,7 @@ def server_command(argv: list[str]) -> tuple[list[str], dict[str, str]]:
     host = args[args.index("--host") + 1]
     env = dict(os.environ, **OFFLINE_ENVIRONMENT)
     env.pop(MAX_SESSIONS_ENV, None)
-    if not _is_loopback(host):
+    if not is_loopback(host):
         max_sessions = max_sessions or str(CLASS_MAX_SESSIONS)
         idle_minutes = idle_minutes or str(CLASS_IDLE_MINUTES)
     if max_sessions is not None:

@@ -15,7 +15,6 @@ chromium``; ``.ci/run`` installs it); without it they are skipped unless
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import shutil
@@ -27,6 +26,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -46,6 +46,8 @@ if not CHROMIUM:
     pytest.skip("chromium is not installed", allow_module_level=True)
 pytest.importorskip("solara")
 sync_api = pytest.importorskip("playwright.sync_api")
+
+from sim.app import TITLE, is_loopback  # noqa: E402
 
 
 def _free_port() -> int:
@@ -70,30 +72,18 @@ class RecordingProxy(socketserver.ThreadingTCPServer):
 
     def outside(self) -> list[str]:
         """Hosts attempted that are not loopback."""
-        return [host for host in self.attempts if not _is_loopback(host)]
+        return [host for host in self.attempts if not is_loopback(host)]
 
 
 class _RecordingHandler(socketserver.StreamRequestHandler):
     def handle(self):
         request_line = self.rfile.readline(8192).decode("latin-1").split()
-        if len(request_line) >= 2:
+        if len(request_line) >= 2:  # "CONNECT host:443 ..." or "GET http://host/... ..."
             target = request_line[1]
-            if "://" in target:
-                target = target.split("://", 1)[1].split("/", 1)[0]
-            host = target.rsplit(":", 1)[0].strip("[]") if target.count(":") <= 1 or \
-                target.startswith("[") else target
-            self.server.attempts.append(host)
+            url = target if "://" in target else f"//{target}"
+            self.server.attempts.append(urllib.parse.urlsplit(url).hostname or target)
         self.wfile.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n"
                          b"Connection: close\r\n\r\n")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _serve(proxy: RecordingProxy):
@@ -254,8 +244,6 @@ SLIDER_VALUES = {"Package length (years)": "3", "Special fund (bn yuan/year)": "
 
 
 def test_page_has_a_title_and_every_slider_shows_its_value(app_url, browser_proxy):
-    from sim.app import TITLE
-
     problems = []
     with sync_api.sync_playwright() as p:
         browser = _launch(p, browser_proxy)
