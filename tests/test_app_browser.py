@@ -1,11 +1,16 @@
 """The classroom app in a real browser: headless Chromium (Debian's) driven by Playwright.
 
-The test starts the app with the README's command on a free local port, loads it, switches
-the KPI regime to ``reform`` and the industry selection to the paper's rule of thumb, resets,
-steps and plays the model, and checks that the map and every plot changed, that the new levers
-reached the model, and that the page asked nothing of any host but the local server. It needs
-the ``chromium`` binary (``apt-get install chromium``; ``.ci/run`` installs it); without it the
-test is skipped unless ``TSIM_REQUIRE_BROWSER=1`` (set by CI) makes that a failure.
+The tests start the app with the README's command on a free local port, behind a recording
+proxy: the server gets ``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY`` and Chromium
+``--proxy-server`` pointing at a tiny proxy on loopback that notes every connection attempt and
+forwards none. They load the page, switch the KPI regime to ``reform`` and the industry
+selection to the paper's rule of thumb, reset, step and play the model, and check that the map
+and every chart changed and the new levers reached the model; that the tab has the app's title
+and every slider shows its value without being touched; and that neither the server nor the
+page tried to reach any host but loopback (Solara's version check, telemetry and CDN
+downloads), with no asset missing. They need the ``chromium`` binary (``apt-get install
+chromium``; ``.ci/run`` installs it); without it they are skipped unless
+``TSIM_REQUIRE_BROWSER=1`` (set by CI) makes that a failure.
 """
 
 from __future__ import annotations
@@ -15,9 +20,13 @@ import re
 import shutil
 import signal
 import socket
+import socketserver
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -38,6 +47,8 @@ if not CHROMIUM:
 pytest.importorskip("solara")
 sync_api = pytest.importorskip("playwright.sync_api")
 
+from sim.app import TITLE, is_loopback  # noqa: E402
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -45,13 +56,72 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class RecordingProxy(socketserver.ThreadingTCPServer):
+    """An HTTP(S) proxy on loopback that records the host of every request (``CONNECT
+    host:443`` or ``GET http://host/...``) and answers 403 without connecting anywhere."""
+
+    daemon_threads = True
+
+    def __init__(self):
+        self.attempts: list[str] = []
+        super().__init__(("127.0.0.1", 0), _RecordingHandler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def outside(self) -> list[str]:
+        """Hosts attempted that are not loopback."""
+        return [host for host in self.attempts if not is_loopback(host)]
+
+
+class _RecordingHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        request_line = self.rfile.readline(8192).decode("latin-1").split()
+        if len(request_line) >= 2:  # "CONNECT host:443 ..." or "GET http://host/... ..."
+            target = request_line[1]
+            url = target if "://" in target else f"//{target}"
+            self.server.attempts.append(urllib.parse.urlsplit(url).hostname or target)
+        self.wfile.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n"
+                         b"Connection: close\r\n\r\n")
+
+
+def _serve(proxy: RecordingProxy):
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    yield proxy
+    proxy.shutdown()
+    proxy.server_close()
+
+
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def proxy():
+    """The app server's proxy: it must record no host but loopback."""
+    yield from _serve(RecordingProxy())
+
+
+@pytest.fixture(scope="module")
+def browser_proxy():
+    """Chromium's proxy. Chromium itself calls Google's services (sign-in, autofill) even
+    with the flags above; what the page asks for is checked on the page's own requests."""
+    yield from _serve(RecordingProxy())
+
+
+# Chromium's own services, not the page's (the page's requests are checked one by one).
+CHROMIUM_SERVICES = (".google.com", ".googleapis.com", ".gvt1.com")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, proxy):
     port = _free_port()
     log_path = tmp_path_factory.mktemp("app") / "server.log"
+    # Every outbound request of the server (requests, urllib) goes to the recording proxy.
+    env = dict(os.environ, HTTP_PROXY=proxy.url, HTTPS_PROXY=proxy.url, ALL_PROXY=proxy.url,
+               http_proxy=proxy.url, https_proxy=proxy.url, all_proxy=proxy.url,
+               NO_PROXY="", no_proxy="")
     with open(log_path, "wb") as log:
         server = subprocess.Popen([sys.executable, "-m", "sim.app", "--port", str(port)],
-                                  cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                                  cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                                   start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -79,13 +149,12 @@ def app_url(tmp_path_factory):
 
 
 def _settled_figures(page, timeout_s: float = 45) -> dict[str, bytes]:
-    """Screenshots of the map and plots once two rounds in a row give the same pixels
-    (Solara replaces an image element when it re-renders it)."""
+    """Screenshots of the map and charts once two rounds in a row give the same pixels."""
     deadline = time.monotonic() + timeout_s
     last = None
     while True:
         try:
-            shots = {name: page.locator(f".{name} img").screenshot(timeout=10_000)
+            shots = {name: page.locator(f".{name} .solara-echarts").screenshot(timeout=10_000)
                      for name in FIGURES}
         except sync_api.Error:
             shots = None
@@ -101,20 +170,37 @@ def _wait_for_step(page, step: int) -> None:
     page.get_by_text(f"Step: {step}", exact=True).wait_for(timeout=TIMEOUT_MS)
 
 
-def test_app_lever_step_play_reset_change_map_and_plots(app_url):
-    outside = []
+def _launch(p, proxy):
+    """Chromium whose every non-loopback request goes to a recording proxy."""
+    return p.chromium.launch(executable_path=CHROMIUM,
+                             args=[*CHROMIUM_FLAGS, f"--proxy-server={proxy.url}"])
+
+
+def _open(browser, app_url, problems: list[str]):
+    """The app's page, loaded, with requests to other hosts than loopback, failed requests
+    and error responses noted in ``problems`` (a missing local asset would be a 404 under
+    ``/_solara/cdn``)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.on("request", lambda r: problems.append(f"outside {r.url}")
+            if not r.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:"))
+            else None)
+    page.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
+            if r.status >= 400 else None)
+    page.goto(app_url)
+    for name in FIGURES:
+        page.locator(f".{name} .solara-echarts canvas").first.wait_for(timeout=TIMEOUT_MS)
+    _wait_for_step(page, 0)
+    return page
+
+
+def test_app_lever_step_play_reset_change_map_and_plots(app_url, browser_proxy):
+    problems = []
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        browser = _launch(p, browser_proxy)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.on("request", lambda r: outside.append(r.url)
-                    if not r.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:",
-                                             "blob:")) else None)
-            page.goto(app_url)
-            for name in FIGURES:
-                page.locator(f".{name} img").wait_for(timeout=TIMEOUT_MS)
-            _wait_for_step(page, 0)
-            caption = page.locator(".tsim-map")
+            page = _open(browser, app_url, problems)
+            caption = page.locator(".tsim-caption")
             assert "baseline" in caption.inner_text()
             assert "targets none" in caption.inner_text()
             before = _settled_figures(page)
@@ -148,4 +234,58 @@ def test_app_lever_step_play_reset_change_map_and_plots(app_url):
             browser.close()
     changed = {name: before[name] != after[name] for name in FIGURES}
     assert all(changed.values()), changed
-    assert outside == [], f"the page requested other hosts: {outside[:5]}"
+    assert problems == [], problems[:5]
+
+
+# The sliders of the sidebar and the value each shows before anyone touches it.
+SLIDER_VALUES = {"Package length (years)": "3", "Special fund (bn yuan/year)": "0",
+                 "Training budget (yuan/person-year)": "0", "Credibility of promises": "0.85",
+                 "Seed": "0", "Render Interval (steps)": "1"}
+
+
+def test_page_has_a_title_and_every_slider_shows_its_value(app_url, browser_proxy):
+    problems = []
+    with sync_api.sync_playwright() as p:
+        browser = _launch(p, browser_proxy)
+        try:
+            page = _open(browser, app_url, problems)
+            page.wait_for_function(f"document.title === {TITLE!r}", timeout=TIMEOUT_MS)
+            shown = {}
+            for label in SLIDER_VALUES:
+                bubble = page.locator(".v-input__slider").filter(has_text=label).locator(
+                    ".v-slider__thumb-label")
+                shown[label] = bubble.inner_text().strip() if bubble.is_visible() else None
+        finally:
+            browser.close()
+    assert shown == SLIDER_VALUES
+    assert problems == [], problems[:5]
+
+
+def test_nothing_is_fetched_from_outside_loopback(app_url, proxy, browser_proxy):
+    """The server's start, page loads and steps (this and the tests above) reached no host
+    but loopback, nor did the page; the proxy was in the way (the server's request for an
+    asset missing from the local assets is recorded) and that asset fails instead of being
+    fetched from a CDN."""
+    problems = []
+    with sync_api.sync_playwright() as p:
+        browser = _launch(p, browser_proxy)
+        try:
+            page = _open(browser, app_url, problems)
+            for step in (1, 2, 3):
+                page.get_by_role("button", name="Step").click()
+                _wait_for_step(page, step)
+            page.wait_for_timeout(2000)  # let anything the page would load late start
+        finally:
+            browser.close()
+    assert problems == [], problems[:5]
+    assert proxy.outside() == [], f"the server tried {sorted(set(proxy.outside()))}"
+    assert [host for host in browser_proxy.outside()
+            if not host.endswith(CHROMIUM_SERVICES)] == []
+
+    # The server's requests do go through the proxy: an asset that is not in the local
+    # assets is asked of the (dead, loopback) upstream, recorded, and refused.
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(f"{app_url}_solara/cdn/katex@0.16.9/dist/katex.min.js",
+                               timeout=60)
+    assert missing.value.code == 404
+    assert "127.0.0.1" in proxy.attempts and proxy.outside() == []
