@@ -101,13 +101,22 @@ def test_levers_set_the_policy_and_bad_values_stop():
         TransferModel(world="teaching", credibility=1.5)
 
 
-def test_large_worlds_make_worker_agents_on_demand():
-    model = TransferModel(world="teaching", years=1, max_worker_agents=100)
+def test_large_worlds_make_worker_agents_on_demand_and_report_a_seeded_sample():
+    model = TransferModel(world="teaching", seed=3, years=1, max_worker_agents=100,
+                          worker_sample=40)
     assert model.roster.workers is None
-    assert Worker not in model.agents_by_type
+    sample = sorted(a.index for a in model.agents_by_type[Worker])
+    assert len(sample) == 40 and len(set(sample)) == 40
+    again = TransferModel(world="teaching", seed=3, years=1, max_worker_agents=100,
+                          worker_sample=40)
+    assert sorted(a.index for a in again.agents_by_type[Worker]) == sample
     agent = model.worker(123)
     assert agent.index == 123 and model.worker(123) is agent
     assert agent.home_county == model.sim.workers.home_county[123]
+    model.step()
+    reported = model.datacollector.get_agenttype_vars_dataframe(Worker)
+    assert reported.index.get_level_values("Step").unique().tolist() == [0, 1]
+    assert len(reported.loc[1]) == 41  # the sample and the one asked for
 
 
 def test_import_sim_does_not_import_mesa():
