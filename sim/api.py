@@ -67,7 +67,7 @@ def _presets_config(world: str, policy: str, shock: str, calibration: str) -> Co
 
 
 @functools.lru_cache(maxsize=1)
-def _field_paths() -> dict[str, type]:
+def field_paths() -> dict[str, type]:
     """Every settable field of the schema by dotted name, with its Python type."""
     paths: dict[str, type] = {}
 
@@ -109,15 +109,15 @@ def _coerce(path: str, hint: type, value):
     return value
 
 
-def _unknown_field(path: str) -> RunInputError:
+def unknown_field_error(path: str) -> RunInputError:
     if path in PRESET_GROUPS:
         return RunInputError(f"{path} is a preset group; pass {path}=NAME, one of "
                              f"{', '.join(presets(path))}")
-    groups = {p.split(".")[0] for p in _field_paths() if "." in p}
+    groups = {p.split(".")[0] for p in field_paths() if "." in p}
     if path in groups:
         return RunInputError(f"{path} is a config group; set its fields by dotted name, "
                              f"e.g. **{{'{path}.<field>': value}}")
-    close = difflib.get_close_matches(path, list(_field_paths()), n=1)
+    close = difflib.get_close_matches(path, list(field_paths()), n=1)
     hint = f"; did you mean {close[0]}?" if close else " (see sim/config.py)"
     return RunInputError(f"{path} is not a configuration field{hint}")
 
@@ -141,10 +141,10 @@ def make_config(world: str = "default", policy: str = "baseline", shock: str = "
             raise RunInputError(f"{group} = {name!r} is not a known {group}; choose from "
                                 f"{', '.join(known)}")
     cfg = copy.deepcopy(_presets_config(world, policy, shock, calibration))
-    fields = _field_paths()
+    fields = field_paths()
     for path, value in settings.items():
         if path not in fields:
-            raise _unknown_field(path)
+            raise unknown_field_error(path)
         *parents, name = path.split(".")
         node = cfg
         for part in parents:

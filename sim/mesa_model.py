@@ -68,8 +68,8 @@ from sim.codes import (
 )
 from sim.config import Config, compose, validate
 from sim.engine import Simulation
-from sim.reference import ReferenceSimulation
 from sim.engine.records import METRIC_INDEX
+from sim.reference import ReferenceSimulation
 from sim.results import (
     _survival_summary,
     events_frame,
