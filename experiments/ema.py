@@ -225,6 +225,14 @@ def ema_tables(runs: pd.DataFrame, design: list[str],
     return experiments, data
 
 
+def warn_if_no_input_varies(experiments: pd.DataFrame, where) -> bool:
+    """Warn (and return True) when the experiments table has no input but the seed."""
+    if experiments.columns.difference([*EMA_COLUMNS, "seed"]).empty:
+        warnings.warn(NO_INPUT_VARIES.format(where=where), UserWarning, stacklevel=2)
+        return True
+    return False
+
+
 def export(sweep_dir: Path, out: Path | None = None) -> Path:
     """Write the EMA Workbench results file of ``sweep_dir``; return its path."""
     with warnings.catch_warnings():  # optional ipyparallel support, not used here
@@ -237,8 +245,7 @@ def export(sweep_dir: Path, out: Path | None = None) -> Path:
         raise FileNotFoundError(f"no complete runs in {sweep_dir}")
     outcomes = summary_fields()
     experiments, data = ema_tables(runs, design_columns(runs), outcomes)
-    if experiments.columns.difference([*EMA_COLUMNS, "seed"]).empty:
-        warnings.warn(NO_INPUT_VARIES.format(where=sweep_dir), stacklevel=2)
+    warn_if_no_input_varies(experiments, sweep_dir)
     for name in outcomes:
         ScalarOutcome(name)  # registers the outcome's kind, which save_results looks up
     out = Path(out) if out else sweep_dir / "ema_results.tar.gz"
