@@ -72,7 +72,6 @@ from sim.engine.records import METRIC_INDEX
 from sim.reference import ReferenceSimulation
 from sim.results import (
     _survival_summary,
-    events_frame,
     government_frame,
     job_years,
     spending_summary,
@@ -144,6 +143,13 @@ def _spending(model) -> dict:
     return spending_summary(frame, sim.cfg.policy.fund_credit)
 
 
+def _spell_events(sim) -> pd.DataFrame:
+    """The event log's columns that firm spells are made of (``sim.survival``)."""
+    ev = sim.events_array()
+    return pd.DataFrame({"firm_id": ev["firm_id"], "step": ev["step"], "event_code": ev["event"],
+                         "county": ev["county"], "package_months": ev["package_months"]})
+
+
 def _headline(model) -> dict:
     """The headline indicators of the run so far, computed once per step for all reporters."""
     sim = model.sim
@@ -154,7 +160,7 @@ def _headline(model) -> dict:
     column = sim.record.metrics[:months, :, METRIC_INDEX["poverty_pop_local_jobs"]]
     monthly = pd.DataFrame({"step": np.arange(months), "poverty_pop_local_jobs":
                             column.sum(axis=1) * sim.world.persons_per_agent})
-    values = {**_survival_summary(sim, events_frame(sim, {})), **_spending(model),
+    values = {**_survival_summary(sim, _spell_events(sim)), **_spending(model),
               "poverty_local_job_years": job_years(monthly, "poverty_pop_local_jobs")}
     model._headline_cache = (sim.step_index, values)
     return values
@@ -359,11 +365,8 @@ class TransferModel(mesa.Model):
     def survival(self) -> SurvivalCurve:
         """Kaplan-Meier survival of transferred firms: spells of firms in poverty counties
         that began in the run (entry or relocation in; moving away censors)."""
-        ev = self.sim.events_array()
-        events = pd.DataFrame({"firm_id": ev["firm_id"], "step": ev["step"],
-                               "event_code": ev["event"], "county": ev["county"],
-                               "package_months": ev["package_months"]})
-        spells = poverty_spells(events, self.sim.counties.kind, self.sim.step_index)
+        spells = poverty_spells(_spell_events(self.sim), self.sim.counties.kind,
+                                self.sim.step_index)
         durations = spells.duration_months.to_numpy()
         times, surv = kaplan_meier(durations, spells.exited.to_numpy())
         longest = float(durations.max()) / MONTHS_PER_YEAR if len(durations) else 0.0
