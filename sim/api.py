@@ -34,6 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+from omegaconf import OmegaConf
 
 from sim.config import Config, ConfigError, compose, presets, validate
 from sim.engines import make_simulation
@@ -52,7 +53,7 @@ from sim.results import (
 __all__ = ["RunInputError", "RunResult", "make_config", "run"]
 
 PRESET_GROUPS = ("world", "policy", "shock", "calibration")
-_COMPOSE_LOCK = threading.Lock()  # Hydra's global state: one composition at a time
+COMPOSE_LOCK = threading.Lock()  # Hydra's global state: one composition at a time
 
 
 class RunInputError(ConfigError):
@@ -61,7 +62,7 @@ class RunInputError(ConfigError):
 
 @functools.lru_cache(maxsize=64)
 def _presets_config(world: str, policy: str, shock: str, calibration: str) -> Config:
-    with _COMPOSE_LOCK:
+    with COMPOSE_LOCK:
         return compose([f"world={world}", f"policy={policy}", f"shock={shock}",
                         f"calibration={calibration}"])
 
@@ -231,8 +232,6 @@ class RunResult:
 
 def config_yaml(cfg: Config) -> str:
     """The resolved YAML of a configuration, as a run directory's ``config.yaml`` holds it."""
-    from omegaconf import OmegaConf
-
     return OmegaConf.to_yaml(OmegaConf.structured(cfg), resolve=True)
 
 

@@ -42,13 +42,13 @@ from __future__ import annotations
 import copy
 import functools
 import secrets
-import threading
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from sim.agents import CountyGovernment, Firm, Roster, Worker, import_mesa
+from sim.api import COMPOSE_LOCK
 from sim.codes import (
     EAST,
     EV_ENTER,
@@ -82,13 +82,12 @@ mesa = import_mesa()
 
 __all__ = ["CountyGovernment", "Firm", "TransferModel", "Worker"]
 
-_COMPOSE_LOCK = threading.Lock()  # Hydra's global state: one composition at a time
 WORKER_SAMPLE_STREAM = 0x5A4D  # the worker sample's generator: [seed, this] (not a dynamics draw)
 
 
 @functools.lru_cache(maxsize=32)
 def _composed(world: str, policy: str, shock: str, overrides: tuple[str, ...]) -> Config:
-    with _COMPOSE_LOCK:
+    with COMPOSE_LOCK:
         return compose([f"world={world}", f"policy={policy}", f"shock={shock}", *overrides])
 
 
