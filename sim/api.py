@@ -28,6 +28,7 @@ import dataclasses
 import difflib
 import functools
 import math
+import numbers
 import threading
 import typing
 from collections.abc import Callable
@@ -97,10 +98,10 @@ def _coerce(path: str, hint: type, value):
         if not isinstance(value, str):
             raise RunInputError(f"{path} = {value!r} must be a string")
         return value
-    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    numeric = isinstance(value, numbers.Real) and not isinstance(value, bool)  # numpy's too
     if hint is int:
-        if numeric and (isinstance(value, int) or (math.isfinite(value)
-                                                   and float(value).is_integer())):
+        if numeric and (isinstance(value, numbers.Integral) or (math.isfinite(value)
+                                                                and float(value).is_integer())):
             return int(value)
         raise RunInputError(f"{path} = {value!r} must be a whole number")
     if hint is float:

@@ -119,7 +119,11 @@ def test_other_bad_settings_stop_before_any_work_in_one_line(kwargs, message):
 
 
 def test_whole_floats_and_ints_are_stored_as_the_schema_types():
-    cfg = sim.api.make_config("teaching", **{"run.years": 3.0, "policy.wage_subsidy": 400})
+    cfg = sim.api.make_config("teaching", **{"run.years": 3.0, "policy.wage_subsidy": 400,
+                                             "run.seed": np.int64(5),
+                                             "policy.credibility": np.float64(0.5)})
     assert cfg.run.years == 3 and isinstance(cfg.run.years, int)
+    assert cfg.run.seed == 5 and type(cfg.run.seed) is int
+    assert type(cfg.policy.credibility) is float
     assert isinstance(cfg.policy.wage_subsidy, float)
     assert math.isclose(cfg.policy.wage_subsidy, 400.0)

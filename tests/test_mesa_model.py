@@ -141,6 +141,7 @@ def test_batch_run_gives_independent_replicates_with_rows_at_their_steps():
     assert not np.array_equal(first["Local jobs"], second["Local jobs"])
 
 
+@pytest.mark.slow  # two spawned interpreters import the package: ~10 s
 def test_batch_run_in_two_processes_works_under_a_main_guard(tmp_path):
     script = tmp_path / "batch.py"
     script.write_text(textwrap.dedent('''
