@@ -141,7 +141,8 @@ def _ema_names(paths: Sequence[str]) -> dict[str, str]:
             for p, f in zip(paths, fields, strict=True)}
 
 
-def run_experiment(years: int, seed: int, outcomes: tuple, **inputs) -> dict[str, float]:
+def run_experiment(outcomes: tuple, years: int | None = None, seed: int | None = None,
+                   **inputs) -> dict[str, float]:
     """One experiment: ``sim.run`` with the inputs (preset groups by name, schema fields by
     dotted path); the outcomes from its summary (NaN where undefined)."""
     chosen = {group: inputs.pop(group) for group in PRESET_GROUPS if group in inputs}
@@ -187,8 +188,9 @@ def ema_model(world: str = "teaching", years: int = 8, seed: int = 0, policy: st
     model.outcomes = [ema.ScalarOutcome(name) for name in outcomes]
     fixed = {"world": world, "policy": policy, "years": int(years), "seed": int(seed),
              "outcomes": tuple(outcomes)}
+    varied = set(names) | set(names.values())  # a varied preset or run.seed is a parameter
     model.constants = [ema.Constant(key, value) for key, value in fixed.items()
-                       if key not in names]  # a varied preset is a parameter instead
+                       if key not in varied]
     return model
 
 

@@ -62,6 +62,12 @@ def test_default_levers_and_uncertainties_take_types_and_choices_from_the_schema
     assert list(uncertainties["age_cost_from"].variable_name) == ["model.age_cost_from"]
     assert "none" in [c.value for c in uncertainties["shock"].categories]
     assert [o.name for o in model.outcomes] == list(OUTCOMES)
+    assert {c.name for c in model.constants} == {"world", "policy", "years", "seed", "outcomes"}
+    # Seeds or a preset varied by EMA replace the constant of the same name.
+    varied = ema_model(levers={"run.seed": (0, 9), "policy": ["baseline", "kpi_reform"]},
+                       uncertainties={})
+    assert {c.name for c in varied.constants} == {"world", "years", "outcomes"}
+    assert isinstance({p.name: p for p in varied.levers}["seed"], ema.IntegerParameter)
 
 
 @pytest.mark.parametrize("kwargs, message", [
