@@ -2,8 +2,10 @@
 # on first use and installs what it needs into it. `make run` installs the project with the
 # `sweeps` extra only; `make test` adds everything the tests use (the `dev` extra: sweeps,
 # EMA, cluster launchers, pytest, ruff, lifelines; the `viz` extra: the browser app).
+# Another interpreter in its own environment:
+#   make test PYTHON=/root/.pyenv/versions/3.13.0/bin/python VENV=.venv313
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 PY := $(VENV)/bin/python
 RUN_STAMP := $(VENV)/.stamp-run
 TEST_STAMP := $(VENV)/.stamp-test

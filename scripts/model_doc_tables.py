@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -144,7 +145,8 @@ def industry_attribute_docs() -> dict[str, str]:
     docs: dict[str, str] = {}
     current = None
     in_attrs = False
-    for raw in (Industry.__doc__ or "").splitlines():
+    # cleandoc: Python 3.13 strips docstring indentation at compile time, 3.11 does not.
+    for raw in inspect.cleandoc(Industry.__doc__ or "").splitlines():
         line = raw.strip()
         if line == "Attributes:":
             in_attrs = True
@@ -152,8 +154,8 @@ def industry_attribute_docs() -> dict[str, str]:
         if not in_attrs or not line:
             continue
         head, sep, rest = line.partition(":")
-        if sep and head.isidentifier() and raw.startswith(" " * 8) and not raw.startswith(
-                " " * 12):
+        if sep and head.isidentifier() and raw.startswith(" " * 4) and not raw.startswith(
+                " " * 8):
             current = head
             docs[current] = rest.strip()
         elif current:

@@ -166,8 +166,12 @@ def _settled_figures(page, timeout_s: float = 45) -> dict[str, bytes]:
         page.wait_for_timeout(500)
 
 
+# SolaraViz's information panel: "Step: 3" (Mesa 3.3) or "Time: 3.0" (Mesa 3.5).
+STEP_TEXT = r"^(?:Step: {0}|Time: {0}\.0)$"
+
+
 def _wait_for_step(page, step: int) -> None:
-    page.get_by_text(f"Step: {step}", exact=True).wait_for(timeout=TIMEOUT_MS)
+    page.get_by_text(re.compile(STEP_TEXT.format(step))).wait_for(timeout=TIMEOUT_MS)
 
 
 def _launch(p, proxy):
@@ -223,7 +227,7 @@ def test_app_lever_step_play_reset_change_map_and_plots(app_url, browser_proxy):
                 page.get_by_role("button", name="Step").click()
                 _wait_for_step(page, step)
             page.get_by_role("button", name="▶").click()
-            page.get_by_text(re.compile(r"^Step: (2[4-9]|[3-9]\d|\d{3})$")).wait_for(
+            page.get_by_text(re.compile(STEP_TEXT.format(r"(?:2[4-9]|[3-9]\d|\d{3})"))).wait_for(
                 timeout=TIMEOUT_MS)
             page.get_by_role("button", name="❚❚").click()
             page.get_by_role("button", name="▶").wait_for(timeout=TIMEOUT_MS)
