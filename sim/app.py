@@ -132,7 +132,9 @@ class ClassroomModel(TransferModel):
                          training_budget=float(training_budget),
                          credibility=float(credibility),
                          overrides=(f"policy.selection={selection}",
-                                    f"policy.node_workshop_rate={workshop_rate:g}"))
+                                    f"policy.node_workshop_rate={workshop_rate:g}"),
+                         # the class sees the charts, not per-agent tables (saves ~8 ms a step)
+                         agent_reporters=False)
         # While playing, the model steps in a task thread and the page may re-render from
         # the websocket thread: charts read the model only between steps.
         self.lock = threading.RLock()
