@@ -37,7 +37,7 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import OmegaConf
 
-from sim.config import Config, ConfigError, compose, presets, validate
+from sim.config import Config, ConfigError, compose, default_presets, presets, validate
 from sim.engines import make_simulation
 from sim.memory import check_memory
 from sim.results import (
@@ -53,7 +53,8 @@ from sim.results import (
 
 __all__ = ["RunInputError", "RunResult", "make_config", "run"]
 
-PRESET_GROUPS = ("world", "policy", "shock", "calibration")
+DEFAULTS = default_presets()  # the command line's presets (configs/config.yaml)
+PRESET_GROUPS = tuple(DEFAULTS)
 COMPOSE_LOCK = threading.Lock()  # Hydra's global state: one composition at a time
 
 
@@ -124,8 +125,9 @@ def unknown_field_error(path: str) -> RunInputError:
     return RunInputError(f"{path} is not a configuration field{hint}")
 
 
-def make_config(world: str = "default", policy: str = "baseline", shock: str = "none",
-                calibration: str = "none", **settings) -> Config:
+def make_config(world: str = DEFAULTS["world"], policy: str = DEFAULTS["policy"],
+                shock: str = DEFAULTS["shock"], calibration: str = DEFAULTS["calibration"],
+                **settings) -> Config:
     """The validated configuration ``python -m sim`` would run for these presets and settings.
 
     Args:
@@ -236,9 +238,10 @@ def config_yaml(cfg: Config) -> str:
     return OmegaConf.to_yaml(OmegaConf.structured(cfg), resolve=True)
 
 
-def run(world: str = "default", policy: str = "baseline", shock: str = "none",
-        seed: int | None = None, *, years: int | None = None, engine: str | None = None,
-        calibration: str = "none", progress: Callable[[int, int], None] | None = None,
+def run(world: str = DEFAULTS["world"], policy: str = DEFAULTS["policy"],
+        shock: str = DEFAULTS["shock"], seed: int | None = None, *, years: int | None = None,
+        engine: str | None = None, calibration: str = DEFAULTS["calibration"],
+        progress: Callable[[int, int], None] | None = None,
         **settings) -> RunResult:
     """Run one simulation, as ``python -m sim world=... policy=... shock=... [settings]``.
 

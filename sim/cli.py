@@ -398,6 +398,9 @@ def run_reporting_io_errors(task) -> None:
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises instead of printing a traceback
     try:
         task()
+    except ConnectionError as exc:  # an OSError too, but a launcher's, not a file's
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(1)
     except OSError as exc:
         where = f" {exc.filename}" if exc.filename else ""
         print(f"error: could not write{where}: {exc.strerror or exc}", file=sys.stderr)

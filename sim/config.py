@@ -787,6 +787,17 @@ def presets(group: str) -> list[str]:
     return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
 
 
+def default_presets() -> dict[str, str]:
+    """The preset each group uses unless overridden (the defaults list of
+    ``configs/config.yaml``), e.g. ``{"world": "default", ..., "calibration": "nbs2024"}``."""
+    from omegaconf import OmegaConf  # a dependency of Hydra; read only here
+
+    entries = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / "config.yaml")).get(
+        "defaults", [])
+    return {group: name for entry in entries if isinstance(entry, dict)
+            for group, name in entry.items()}
+
+
 def groups() -> list[str]:
     """The config groups (``configs/<group>/``) an override may choose a preset of."""
     return sorted(p.name for p in CONFIG_DIR.iterdir() if p.is_dir() and p.name != "hydra")

@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = PROJECT_ROOT / "results"
 # Tracked under results/ (curated outputs that `make publish` and friends regenerate).
-PUBLISHED = ("README.md", "headline", "calibration", "validation")
+PUBLISHED = ("README.md", "headline", "calibration", "validation", "uncertainty", "sensitivity")
 LOCK = ".run.lock"
 # Preset names become parts of directory names (the default run directory).
 LABEL_FIELDS = ("world.name", "policy.name", "shock.name")
