@@ -14,7 +14,9 @@ the design of base size N (each base row's block depends on that row only), so N
 stops at the first N whose largest total-index half-width is at most :data:`TIGHT` for every
 indicator (then adjacent inputs whose totals differ by more than twice that are ranked), or at
 ``--max-n``. Writes ``sensitivity.csv`` (every N: output, input, S1, ST and half-widths) and
-``sensitivity.md`` (the table at the final N, the N it took, whether it met the target).
+``sensitivity.md`` (the table at the final N, the N it took, whether it met the target) and
+``runs.csv`` (every run's inputs and outputs). An output undefined in some runs (null in
+``summary.json``) is reported as not analysed, never as zero indices.
 """
 
 from __future__ import annotations
@@ -59,15 +61,23 @@ def _job(task) -> dict:
 
 
 def analyse(problem: dict, y: np.ndarray, n: int, seed: int) -> pd.DataFrame:
+    """Indices of one output; NaN (and ``undefined`` > 0) when some runs left it undefined
+    (e.g. no firm outlived its support in a small world): SALib would return zeros."""
     from SALib.analyze import sobol
 
-    si = sobol.analyze(problem, y, calc_second_order=False, seed=seed + 1)
+    undefined = int((~np.isfinite(y)).sum())
+    if undefined:
+        nan = np.full(problem["num_vars"], np.nan)
+        si = {"S1": nan, "S1_conf": nan, "ST": nan, "ST_conf": nan}
+    else:
+        si = sobol.analyze(problem, y, calc_second_order=False, seed=seed + 1)
     return pd.DataFrame({"input": problem["names"], "N": n, "S1": si["S1"],
-                         "S1_conf": si["S1_conf"], "ST": si["ST"], "ST_conf": si["ST_conf"]})
+                         "S1_conf": si["S1_conf"], "ST": si["ST"], "ST_conf": si["ST_conf"],
+                         "undefined": undefined})
 
 
 def run(base: list[str], ranges: dict, max_n: int, jobs: int, seed: int = 0,
-        first_n: int = FIRST_N) -> tuple[pd.DataFrame, int, bool]:
+        first_n: int = FIRST_N) -> tuple[pd.DataFrame, int, bool, pd.DataFrame]:
     """Sobol indices at N = first_n, 2 first_n, ... until tight or ``max_n``; every run of
     the smaller designs is reused. Common random numbers: every design point has the same
     seed, so the indices are about the inputs, not about seed noise."""
@@ -88,11 +98,13 @@ def run(base: list[str], ranges: dict, max_n: int, jobs: int, seed: int = 0,
             table = pd.concat([analyse(problem, frame[k].to_numpy(dtype=float), n, seed)
                                .assign(output=k) for k in INDICATORS], ignore_index=True)
             tables.append(table)
-            tight = bool((table.ST_conf <= TIGHT).all())
+            analysed = table[table.undefined == 0]
+            tight = bool(len(analysed)) and bool((analysed.ST_conf <= TIGHT).all())
             print(f"N = {n}: {n * block} runs, largest ST half-width "
                   f"{table.ST_conf.max():.3f}", flush=True)
+            runs = pd.DataFrame(x[:len(results)], columns=names).join(pd.DataFrame(results))
             if tight or n >= max_n:
-                return pd.concat(tables, ignore_index=True), n, tight
+                return pd.concat(tables, ignore_index=True), n, tight, runs
             n *= 2
 
 
@@ -106,7 +118,12 @@ def report(table: pd.DataFrame, n: int, tight: bool, base: list[str], runs: int)
                 if tight else f"Warning: some total-index half-widths exceed {TIGHT} at the "
                 "largest N tried; rank only inputs whose intervals do not overlap."), ""]
     for output, rows in final.groupby("output", sort=False):
-        lines += [f"## {output}", "", "| input | S1 | ST |", "|---|---|---|"]
+        lines += [f"## {output}", ""]
+        if rows.undefined.iloc[0]:
+            lines += [f"Not analysed: undefined in {rows.undefined.iloc[0]} of {runs} runs "
+                      "(`summary.json` says why).", ""]
+            continue
+        lines += ["| input | S1 | ST |", "|---|---|---|"]
         lines += [f"| `{r.input}` | {r.S1:.3f} ± {r.S1_conf:.3f} | {r.ST:.3f} ± "
                   f"{r.ST_conf:.3f} |" for r in rows.itertuples()]
         lines.append("")
@@ -127,9 +144,11 @@ def main(argv: list[str] | None = None) -> None:
         ap.error("--max-n and --first-n must be powers of 2 (Sobol sequence)")
     base = list(args.overrides) or ["world=teaching"]
     ranges = inputs(args.estimate)
-    table, n, tight = run(base, ranges, args.max_n, args.jobs, first_n=args.first_n)
+    table, n, tight, runs = run(base, ranges, args.max_n, args.jobs, first_n=args.first_n)
     atomic_write_bytes(args.out / "sensitivity.csv",
                        table.to_csv(index=False, float_format="%.6g").encode())
+    atomic_write_bytes(args.out / "runs.csv", runs.to_csv(index=False, float_format="%.8g")
+                       .encode())
     text = report(table, n, tight, base, n * (len(ranges) + 2))
     atomic_write_bytes(args.out / "sensitivity.md", (text + "\n").encode())
     print(text)
