@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.design import DEFAULT_LEVERS, lever_type
+from experiments.design import DEFAULT_LEVERS, make_design
 from experiments.uncertainty import INDICATORS, run_indicators
 from sim.atomic import atomic_write_bytes
 
@@ -48,16 +48,6 @@ def inputs(estimate_path: Path) -> dict[str, tuple[float, float]]:
         ranges.update({k: (float(lo), float(hi)) for k, (lo, hi) in plausible.items()
                        if hi > lo})
     return ranges
-
-
-def _value(path: str, x: float):
-    return int(round(x)) if lever_type(path) is int else float(x)
-
-
-def _job(task) -> dict:
-    base, names, x, seed = task
-    return run_indicators([*base, f"run.seed={seed}",
-                           *[f"{k}={_value(k, v)}" for k, v in zip(names, x, strict=True)]])
 
 
 def analyse(problem: dict, y: np.ndarray, n: int, seed: int) -> pd.DataFrame:
@@ -81,19 +71,17 @@ def run(base: list[str], ranges: dict, max_n: int, jobs: int, seed: int = 0,
     """Sobol indices at N = first_n, 2 first_n, ... until tight or ``max_n``; every run of
     the smaller designs is reused. Common random numbers: every design point has the same
     seed, so the indices are about the inputs, not about seed noise."""
-    from SALib.sample import sobol as sobol_sample
-
-    names = list(ranges)
-    problem = {"num_vars": len(names), "names": names, "bounds": [ranges[k] for k in names]}
-    x = sobol_sample.sample(problem, max_n, calc_second_order=False, seed=seed)
-    block = len(names) + 2
+    design = make_design("sobol", ranges, max_n, seeds=1, sample_seed=seed)
+    problem, x = design.problem, design.samples
+    block = len(design.names) + 2
     results: list[dict] = []
     tables = []
     n = first_n
     with multiprocessing.get_context("spawn").Pool(jobs) as pool:
         while True:
-            todo = [(base, names, row, seed) for row in x[len(results):n * block]]
-            results += pool.map(_job, todo, chunksize=1)
+            todo = [[*base, f"run.seed={seed}", *design.point_overrides(i)]
+                    for i in range(len(results), n * block)]
+            results += pool.map(run_indicators, todo, chunksize=1)
             frame = pd.DataFrame(results)
             table = pd.concat([analyse(problem, frame[k].to_numpy(dtype=float), n, seed)
                                .assign(output=k) for k in INDICATORS], ignore_index=True)
@@ -102,7 +90,8 @@ def run(base: list[str], ranges: dict, max_n: int, jobs: int, seed: int = 0,
             tight = bool(len(analysed)) and bool((analysed.ST_conf <= TIGHT).all())
             print(f"N = {n}: {n * block} runs, largest ST half-width "
                   f"{table.ST_conf.max():.3f}", flush=True)
-            runs = pd.DataFrame(x[:len(results)], columns=names).join(pd.DataFrame(results))
+            runs = pd.DataFrame(x[:len(results)], columns=design.names).join(
+                pd.DataFrame(results))
             if tight or n >= max_n:
                 return pd.concat(tables, ignore_index=True), n, tight, runs
             n *= 2

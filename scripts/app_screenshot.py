@@ -7,40 +7,22 @@ and writes ``docs/img/app.png`` (or the path given).
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_app import CHROMIUM_FLAGS, REPO, _start_app  # noqa: E402
+from bench_app import REPO, app_page  # noqa: E402
 
 STEPS = 30
 
 
 def main(out: Path = REPO / "docs" / "img" / "app.png") -> None:
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium")
-    if not chromium:
-        raise SystemExit("error: chromium is not installed (apt-get install chromium)")
-    server, url = _start_app(REPO)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1640})
-            page.goto(url)
-            page.get_by_text("Step: 0", exact=True).wait_for(timeout=120_000)
-            for step in range(1, STEPS + 1):
-                page.get_by_role("button", name="Step").click()
-                page.get_by_text(f"Step: {step}", exact=True).wait_for(timeout=60_000)
-            page.wait_for_timeout(2500)  # the charts draw after the counter
-            page.screenshot(path=str(out))
-            browser.close()
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+    with app_page(REPO, {"width": 1400, "height": 1640}) as (page, _):
+        for step in range(1, STEPS + 1):
+            page.get_by_role("button", name="Step").click()
+            page.get_by_text(f"Step: {step}", exact=True).wait_for(timeout=60_000)
+        page.wait_for_timeout(2500)  # the charts draw after the counter
+        page.screenshot(path=str(out))
     print(out)
 
 

@@ -21,6 +21,7 @@ timing plays from a fresh Reset until the caption's year reaches 2025 (part 3) a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -162,49 +163,59 @@ def _play_until(page, done, timeout_s: float = 600) -> float:
     return elapsed
 
 
-def in_browser(repo: Path, measure_steps: int, walkthrough: bool) -> dict:
+@contextlib.contextmanager
+def app_page(repo: Path, viewport: dict):
+    """The app of ``repo`` served on a free port and open at step 0 in headless Chromium;
+    yields (page, server); closes the browser and stops the server."""
     from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium")
     if not chromium:
         raise SystemExit("error: chromium is not installed (apt-get install chromium)")
     server, url = _start_app(repo)
-    result: dict = {"repo": str(repo)}
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.goto(url)
-            page.get_by_text("Step: 0", exact=True).wait_for(timeout=120_000)
-            page.wait_for_timeout(2000)
-            # Warm up for 5 steps, then time the next `measure_steps` while playing, counting
-            # the steps whose charts reached the page (the caption is redrawn with them).
-            _play_until(page, lambda pg: _step(pg) >= 5)
-            page.evaluate(_COUNT_CAPTIONS)
-            first = _step(page)
-            cpu_before = _cpu(server.pid)
-            elapsed = _play_until(page, lambda pg: _step(pg) >= first + measure_steps)
-            cpu_after = _cpu(server.pid)
-            last = _step(page)
-            played = max(last - first, 1)
-            result["play_s_per_step"] = elapsed / played
-            result["played_steps"] = last - first
-            result["steps_drawn"] = page.evaluate("() => new Set(window.tsimCaptions).size")
-            # CPU time does not depend on how busy the machine is: on an idle machine a
-            # step takes about the play interval plus the server's CPU per step (the
-            # browser draws on the other core).
-            result["server_cpu_s_per_step"] = (cpu_after[0] - cpu_before[0]) / played
-            result["browser_cpu_s_per_step"] = (cpu_after[1] - cpu_before[1]) / played
-            if walkthrough:
-                for year in (2025, 2027):
-                    page.get_by_role("button", name="Reset").click()
-                    page.get_by_text("Step: 0", exact=True).wait_for(timeout=60_000)
-                    seconds = _play_until(page, lambda pg, y=year: _year(pg) >= y)
-                    result[f"play_to_{year}_s"] = seconds
-            browser.close()
+            try:
+                page = browser.new_page(viewport=viewport)
+                page.goto(url)
+                page.get_by_text("Step: 0", exact=True).wait_for(timeout=120_000)
+                yield page, server
+            finally:
+                browser.close()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def in_browser(repo: Path, measure_steps: int, walkthrough: bool) -> dict:
+    result: dict = {"repo": str(repo)}
+    with app_page(repo, {"width": 1400, "height": 1100}) as (page, server):
+        page.wait_for_timeout(2000)
+        # Warm up for 5 steps, then time the next `measure_steps` while playing, counting
+        # the steps whose charts reached the page (the caption is redrawn with them).
+        _play_until(page, lambda pg: _step(pg) >= 5)
+        page.evaluate(_COUNT_CAPTIONS)
+        first = _step(page)
+        cpu_before = _cpu(server.pid)
+        elapsed = _play_until(page, lambda pg: _step(pg) >= first + measure_steps)
+        cpu_after = _cpu(server.pid)
+        last = _step(page)
+        played = max(last - first, 1)
+        result["play_s_per_step"] = elapsed / played
+        result["played_steps"] = last - first
+        result["steps_drawn"] = page.evaluate("() => new Set(window.tsimCaptions).size")
+        # CPU time does not depend on how busy the machine is: on an idle machine a
+        # step takes about the play interval plus the server's CPU per step (the
+        # browser draws on the other core).
+        result["server_cpu_s_per_step"] = (cpu_after[0] - cpu_before[0]) / played
+        result["browser_cpu_s_per_step"] = (cpu_after[1] - cpu_before[1]) / played
+        if walkthrough:
+            for year in (2025, 2027):
+                page.get_by_role("button", name="Reset").click()
+                page.get_by_text("Step: 0", exact=True).wait_for(timeout=60_000)
+                seconds = _play_until(page, lambda pg, y=year: _year(pg) >= y)
+                result[f"play_to_{year}_s"] = seconds
     return result
 
 

@@ -19,7 +19,6 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import inspect
 import json
@@ -32,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from scripts import generated_doc  # noqa: E402
+from scripts.generated_doc import replace_block  # noqa: E402
 from sim import codes, engine, state, world  # noqa: E402
 from sim import config as C  # noqa: E402
 from sim.engine import environment, simulation  # noqa: E402
@@ -302,31 +303,12 @@ def generated_block() -> str:
 
 def render(text: str) -> str:
     """``text`` with its generated block replaced by the current tables."""
-    if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
-        raise ValueError(f"expected exactly one {BEGIN} ... {END} block")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return head + BEGIN + generated_block() + END + tail
+    return replace_block(text, BEGIN, END, generated_block())
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="do not write; exit 1 if docs/model.md is out of date")
-    parser.add_argument("--doc", type=Path, default=DOC, help="document to rewrite")
-    args = parser.parse_args(argv)
-    old = args.doc.read_text(encoding="utf-8")
-    new = render(old)
-    if args.check:
-        if new != old:
-            print(f"{args.doc} is out of date; run scripts/model_doc_tables.py",
-                  file=sys.stderr)
-            return 1
-        return 0
-    if new != old:
-        args.doc.write_text(new, encoding="utf-8")
-        print(f"updated {args.doc}")
-    return 0
+    return generated_doc.main(__doc__.splitlines()[0], DOC, render, "scripts/model_doc_tables.py",
+                              argv)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -27,6 +26,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from experiments import aggregate as A  # noqa: E402
+from scripts import generated_doc  # noqa: E402
+from scripts.generated_doc import replace_block  # noqa: E402
 from sim.config import OUTPUT_OPTIONS  # noqa: E402
 from sim.results import SHARE_FIELDS, SUMMARY_DOC  # noqa: E402
 
@@ -76,31 +77,12 @@ def generated_block() -> str:
 
 def render(text: str) -> str:
     """``text`` with its generated block replaced by the current dictionary."""
-    if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
-        raise ValueError(f"expected exactly one {BEGIN} ... {END} block")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return head + BEGIN + generated_block() + END + tail
+    return replace_block(text, BEGIN, END, generated_block())
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="do not write; exit 1 if results/README.md is out of date")
-    parser.add_argument("--doc", type=Path, default=DOC, help="document to rewrite")
-    args = parser.parse_args(argv)
-    old = args.doc.read_text(encoding="utf-8")
-    new = render(old)
-    if args.check:
-        if new != old:
-            print(f"{args.doc} is out of date; run scripts/results_dictionary.py",
-                  file=sys.stderr)
-            return 1
-        return 0
-    if new != old:
-        args.doc.write_text(new, encoding="utf-8")
-        print(f"updated {args.doc}")
-    return 0
+    return generated_doc.main(__doc__.splitlines()[0], DOC, render, "scripts/results_dictionary.py",
+                              argv)
 
 
 if __name__ == "__main__":

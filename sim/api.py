@@ -46,6 +46,7 @@ from sim.results import (
     government_frame,
     industry_frame,
     run_id_for,
+    run_meta,
     summary,
     timeseries_frame,
     write_run,
@@ -181,9 +182,7 @@ class RunResult:
         self.config: Config = simulation.cfg
         self.config_yaml = config_yaml
         self.run_id = run_id_for(config_yaml)
-        cfg = self.config
-        self.meta = {"run_id": self.run_id, "seed": cfg.run.seed, "world": cfg.world.name,
-                     "policy": cfg.policy.name, "shock": cfg.shock.name}
+        self.meta = run_meta(self.config, self.run_id)
 
     def __repr__(self) -> str:
         c = self.config

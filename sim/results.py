@@ -153,6 +153,12 @@ def run_id_for(config_yaml: str) -> str:
     return hashlib.sha1(config_yaml.encode()).hexdigest()[:12]
 
 
+def run_meta(cfg, run_id: str) -> dict:
+    """The identity columns every table of a run carries (and ``summary.json`` starts with)."""
+    return {"run_id": run_id, "seed": cfg.run.seed, "world": cfg.world.name,
+            "policy": cfg.policy.name, "shock": cfg.shock.name}
+
+
 def _group_labels(sim: Simulation):
     c = sim.counties
     group = c.region.astype(np.int64) * len(KINDS) + c.kind
@@ -494,10 +500,8 @@ def write_run(sim: Simulation, out_dir: Path, config_yaml: str, figures: bool = 
     """
     out_dir = Path(out_dir)
     remove_completion(out_dir)
-    cfg = sim.cfg
     run_id = run_id_for(config_yaml)
-    meta = {"run_id": run_id, "seed": cfg.run.seed, "world": cfg.world.name,
-            "policy": cfg.policy.name, "shock": cfg.shock.name}
+    meta = run_meta(sim.cfg, run_id)
     atomic_write_bytes(out_dir / "config.yaml", config_yaml.encode())
     ts = timeseries_frame(sim, meta)
     ev = events_frame(sim, meta)

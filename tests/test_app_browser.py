@@ -15,6 +15,7 @@ chromium``; ``.ci/run`` installs it); without it they are skipped unless
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -174,10 +175,17 @@ def _wait_for_step(page, step: int) -> None:
     page.get_by_text(re.compile(STEP_TEXT.format(step))).wait_for(timeout=TIMEOUT_MS)
 
 
-def _launch(p, proxy):
-    """Chromium whose every non-loopback request goes to a recording proxy."""
-    return p.chromium.launch(executable_path=CHROMIUM,
-                             args=[*CHROMIUM_FLAGS, f"--proxy-server={proxy.url}"])
+@contextlib.contextmanager
+def _app_page(app_url, proxy, problems: list[str]):
+    """The app's page (:func:`_open`) in a Chromium whose every non-loopback request goes to
+    the recording ``proxy``; the browser is closed afterwards."""
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM,
+                                    args=[*CHROMIUM_FLAGS, f"--proxy-server={proxy.url}"])
+        try:
+            yield _open(browser, app_url, problems)
+        finally:
+            browser.close()
 
 
 def _open(browser, app_url, problems: list[str]):
@@ -200,42 +208,37 @@ def _open(browser, app_url, problems: list[str]):
 
 def test_app_lever_step_play_reset_change_map_and_plots(app_url, browser_proxy):
     problems = []
-    with sync_api.sync_playwright() as p:
-        browser = _launch(p, browser_proxy)
-        try:
-            page = _open(browser, app_url, problems)
-            caption = page.locator(".tsim-caption")
-            assert "baseline" in caption.inner_text()
-            assert "targets none" in caption.inner_text()
-            before = _settled_figures(page)
+    with _app_page(app_url, browser_proxy, problems) as page:
+        caption = page.locator(".tsim-caption")
+        assert "baseline" in caption.inner_text()
+        assert "targets none" in caption.inner_text()
+        before = _settled_figures(page)
 
-            # Two levers: the KPI regime and the industries packages target (they take effect
-            # on Reset).
-            for lever, value in (("KPI regime", "reform"),
-                                 ("Target packages at", "the rule of thumb")):
-                page.locator(".v-select").filter(has_text=lever).click()
-                page.locator(".menuable__content__active .v-list-item").filter(
-                    has_text=value).click()
-                page.locator(".menuable__content__active").wait_for(state="hidden",
-                                                                    timeout=TIMEOUT_MS)
-            page.get_by_role("button", name="Reset").click()
-            caption.filter(has_text="kpi_reform").wait_for(timeout=TIMEOUT_MS)
-            assert "targets rule" in caption.inner_text()
+        # Two levers: the KPI regime and the industries packages target (they take effect
+        # on Reset).
+        for lever, value in (("KPI regime", "reform"),
+                             ("Target packages at", "the rule of thumb")):
+            page.locator(".v-select").filter(has_text=lever).click()
+            page.locator(".menuable__content__active .v-list-item").filter(
+                has_text=value).click()
+            page.locator(".menuable__content__active").wait_for(state="hidden",
+                                                                timeout=TIMEOUT_MS)
+        page.get_by_role("button", name="Reset").click()
+        caption.filter(has_text="kpi_reform").wait_for(timeout=TIMEOUT_MS)
+        assert "targets rule" in caption.inner_text()
 
-            # Step twice, then play until firms have arrived in poverty counties.
-            for step in (1, 2):
-                page.get_by_role("button", name="Step").click()
-                _wait_for_step(page, step)
-            page.get_by_role("button", name="▶").click()
-            page.get_by_text(re.compile(STEP_TEXT.format(r"(?:2[4-9]|[3-9]\d|\d{3})"))).wait_for(
-                timeout=TIMEOUT_MS)
-            page.get_by_role("button", name="❚❚").click()
-            page.get_by_role("button", name="▶").wait_for(timeout=TIMEOUT_MS)
-            year = float(re.search(r"(\d{4}\.\d\d)", caption.inner_text()).group(1))
-            assert year >= 2019.0
-            after = _settled_figures(page)
-        finally:
-            browser.close()
+        # Step twice, then play until firms have arrived in poverty counties.
+        for step in (1, 2):
+            page.get_by_role("button", name="Step").click()
+            _wait_for_step(page, step)
+        page.get_by_role("button", name="▶").click()
+        page.get_by_text(re.compile(STEP_TEXT.format(r"(?:2[4-9]|[3-9]\d|\d{3})"))).wait_for(
+            timeout=TIMEOUT_MS)
+        page.get_by_role("button", name="❚❚").click()
+        page.get_by_role("button", name="▶").wait_for(timeout=TIMEOUT_MS)
+        year = float(re.search(r"(\d{4}\.\d\d)", caption.inner_text()).group(1))
+        assert year >= 2019.0
+        after = _settled_figures(page)
     changed = {name: before[name] != after[name] for name in FIGURES}
     assert all(changed.values()), changed
     assert problems == [], problems[:5]
@@ -249,18 +252,13 @@ SLIDER_VALUES = {"Package length (years)": "3", "Special fund (bn yuan/year)": "
 
 def test_page_has_a_title_and_every_slider_shows_its_value(app_url, browser_proxy):
     problems = []
-    with sync_api.sync_playwright() as p:
-        browser = _launch(p, browser_proxy)
-        try:
-            page = _open(browser, app_url, problems)
-            page.wait_for_function(f"document.title === {TITLE!r}", timeout=TIMEOUT_MS)
-            shown = {}
-            for label in SLIDER_VALUES:
-                bubble = page.locator(".v-input__slider").filter(has_text=label).locator(
-                    ".v-slider__thumb-label")
-                shown[label] = bubble.inner_text().strip() if bubble.is_visible() else None
-        finally:
-            browser.close()
+    with _app_page(app_url, browser_proxy, problems) as page:
+        page.wait_for_function(f"document.title === {TITLE!r}", timeout=TIMEOUT_MS)
+        shown = {}
+        for label in SLIDER_VALUES:
+            bubble = page.locator(".v-input__slider").filter(has_text=label).locator(
+                ".v-slider__thumb-label")
+            shown[label] = bubble.inner_text().strip() if bubble.is_visible() else None
     assert shown == SLIDER_VALUES
     assert problems == [], problems[:5]
 
@@ -271,16 +269,11 @@ def test_nothing_is_fetched_from_outside_loopback(app_url, proxy, browser_proxy)
     asset missing from the local assets is recorded) and that asset fails instead of being
     fetched from a CDN."""
     problems = []
-    with sync_api.sync_playwright() as p:
-        browser = _launch(p, browser_proxy)
-        try:
-            page = _open(browser, app_url, problems)
-            for step in (1, 2, 3):
-                page.get_by_role("button", name="Step").click()
-                _wait_for_step(page, step)
-            page.wait_for_timeout(2000)  # let anything the page would load late start
-        finally:
-            browser.close()
+    with _app_page(app_url, browser_proxy, problems) as page:
+        for step in (1, 2, 3):
+            page.get_by_role("button", name="Step").click()
+            _wait_for_step(page, step)
+        page.wait_for_timeout(2000)  # let anything the page would load late start
     assert problems == [], problems[:5]
     assert proxy.outside() == [], f"the server tried {sorted(set(proxy.outside()))}"
     assert [host for host in browser_proxy.outside()
