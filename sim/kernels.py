@@ -73,9 +73,11 @@ from sim.codes import (
     R_PARENT,
 )
 from sim.rules import (
+    draw_key,
     employment_chance,
     entrant_skill,
     founding_probability,
+    keyed_uniform,
     labor_productivity,
     logistics_cost,
     logit_pick,
@@ -242,7 +244,7 @@ def firm_plan(firms, counties, state, month, industries, params, seed, step):
 
 # --- workers: job events, learning and the monthly choice -----------------------------------
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # inlined: a call would reference-count month's arrays
 def option_values(params, month, status, seeking, skill, experience_months, care, age, in_east,
                   wage, min_wage, local_employment, home_income, trade_premium, values):
     """Expected incomes of a local job, outbound work and staying home (Harris-Todaro), in
@@ -317,11 +319,23 @@ def worker_step(workers, firms, counties, state, month, industries, params, seed
     development_type, outbound_trade = industries.development_type, industries.outbound_trade
     premium, firm_based = industries.outbound_wage_premium, industries.firm_based
     n_counties = kind.size
+    key_layoff, key_separation = draw_key(seed, step, P_LAYOFF), draw_key(seed, step, P_SEPARATION)
+    key_returnee, key_out_find = draw_key(seed, step, P_RETURNEE), draw_key(seed, step, P_OUT_FIND)
+    key_out_industry = draw_key(seed, step, P_OUT_INDUSTRY)
+    key_out_store = draw_key(seed, step, P_OUT_INDUSTRY + 200)
+    key_out_pick = draw_key(seed, step, P_OUT_INDUSTRY + 100)
+    key_search, key_choice = draw_key(seed, step, P_SEARCH), draw_key(seed, step, P_CHOICE)
     founders_in = np.zeros(n_counties, dtype=np.int64)
     for f in range(employees.size):
         employees[f] = 0
     for c in prange(n_counties):
         values = np.empty(3)
+        # A returnee's founding chance depends on its county and trade only: once per county.
+        founding = np.empty(firm_based.size)
+        offered = 1.0 if offers[c] else 0.0
+        for k in range(firm_based.size):
+            founding[k] = founding_probability(params, profit[c, k] + offered * package[c, k],
+                                               offered, infrastructure[c])
         n_seek = 0
         for w in range(worker_start[c], worker_stop[c]):
             st = status[w]
@@ -330,14 +344,14 @@ def worker_step(workers, firms, counties, state, month, industries, params, seed
             if st == LOCAL:
                 f = employer[w]
                 if (not firm_alive[f]
-                        or uniform(seed, step, w, P_LAYOFF) < layoff_prob[f]):
+                        or keyed_uniform(key_layoff, w) < layoff_prob[f]):
                     st = HOME
                     employer[w] = -1
                     forced = True
                 else:
                     skill[w] += params.learning_local * (1.0 - skill[w])
             elif st == OUTBOUND:
-                if uniform(seed, step, w, P_SEPARATION) < params.outbound_separation:
+                if keyed_uniform(key_separation, w) < params.outbound_separation:
                     st = OUTBOUND_SEEKING
                 else:
                     experience[w] += 1
@@ -345,20 +359,17 @@ def worker_step(workers, firms, counties, state, month, industries, params, seed
                     k = industry[w]
                     if (kind[c] != ORIGIN and experience[w] >= params.returnee_min_experience
                             and firm_based[k] > 0):
-                        offered = 1.0 if offers[c] else 0.0
-                        prospect = profit[c, k] + offered * package[c, k]
-                        p = founding_probability(params, prospect, offered, infrastructure[c])
-                        founded = uniform(seed, step, w, P_RETURNEE) < p
+                        founded = keyed_uniform(key_returnee, w) < founding[k]
             elif st == OUTBOUND_SEEKING:
-                if uniform(seed, step, w, P_OUT_FIND) < month.outbound_finding:
+                if keyed_uniform(key_out_find, w) < month.outbound_finding:
                     st = OUTBOUND
-                    if (experience[w] == 0 or uniform(seed, step, w, P_OUT_INDUSTRY)
+                    if (experience[w] == 0 or keyed_uniform(key_out_industry, w)
                             < params.outbound_industry_switch):
                         k = outbound_job_industry(
                             params, development_type, outbound_trade,
                             employment[c], female[w],
-                            uniform(seed, step, w, P_OUT_INDUSTRY + 200),
-                            uniform(seed, step, w, P_OUT_INDUSTRY + 100))
+                            keyed_uniform(key_out_store, w),
+                            keyed_uniform(key_out_pick, w))
                         if k != industry[w]:
                             experience[w] = 0
                         industry[w] = k
@@ -368,12 +379,12 @@ def worker_step(workers, firms, counties, state, month, industries, params, seed
                 status[w] = HOME
                 seeking[w] = False
                 continue
-            if forced or uniform(seed, step, w, P_SEARCH) < params.search_prob:
+            if forced or keyed_uniform(key_search, w) < params.search_prob:
                 option_values(params, month, st, seeking[w], skill[w], experience[w],
                               care[w], age[w], kind[c] == ORIGIN,
                               month.wage[c], month.min_wage[c], local_employment[c],
                               month.home_income[c], premium[industry[w]], values)
-                choice = logit_pick(values, 3, 1.0, uniform(seed, step, w, P_CHOICE))
+                choice = logit_pick(values, 3, 1.0, keyed_uniform(key_choice, w))
                 if choice == OPTION_LOCAL:
                     if st != LOCAL:
                         st = HOME
@@ -487,6 +498,8 @@ def match_local(workers, firms, counties, state, month, industries, params, seed
     wage_sum_local, poverty_local = state.wage_sum_local, state.poverty_local
     worker_start, worker_stop = counties.worker_start, counties.worker_stop
     county_wage, min_wage = month.wage, month.min_wage
+    key_match, key_match_firm = draw_key(seed, step, P_MATCH), draw_key(seed, step, P_MATCH_FIRM)
+    key_care_access = draw_key(seed, step, P_CARE_ACCESS)
     for f in range(employees.size):
         firm_skill[f] = 0.0
         wage_bill[f] = 0.0
@@ -506,8 +519,8 @@ def match_local(workers, firms, counties, state, month, industries, params, seed
         for w in range(worker_start[c], worker_stop[c]):
             st = status[w]
             if (open_total > 0 and st == HOME and seeking[w]
-                    and uniform(seed, step, w, P_MATCH) < p_hire):
-                target = uniform(seed, step, w, P_MATCH_FIRM) * open_total
+                    and keyed_uniform(key_match, w) < p_hire):
+                target = keyed_uniform(key_match_firm, w) * open_total
                 acc = 0.0
                 chosen = firm_list[hi - 1]
                 for k in range(lo, hi):
@@ -518,7 +531,7 @@ def match_local(workers, firms, counties, state, month, industries, params, seed
                 care_friendly = (parent[chosen] >= 0
                                  or care_friendly_trade[industry[chosen]] > 0)
                 if within_reach(params, care[w], care_friendly,
-                                uniform(seed, step, w, P_CARE_ACCESS)):
+                                keyed_uniform(key_care_access, w)):
                     vacancies[chosen] -= 1
                     open_total -= 1
                     employees[chosen] += 1

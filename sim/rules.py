@@ -39,14 +39,27 @@ def exp_or_inf(x):
     return math.exp(x) if x <= EXP_MAX else math.inf
 
 
+@njit(cache=True, inline="always")
+def draw_key(seed, step, purpose):
+    """The part of a draw's hash that every agent's draw of one (seed, step, purpose) shares:
+    a loop over agents computes it once (:func:`keyed_uniform`) instead of per agent."""
+    z = _mix64(np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(purpose))
+    return _mix64(z ^ (np.uint64(step) * np.uint64(0xD1B54A32D192ED03)))
+
+
+@njit(cache=True, inline="always")
+def keyed_uniform(key, index):
+    """The draw of agent ``index`` under ``key = draw_key(seed, step, purpose)``: equal to
+    ``uniform(seed, step, index, purpose)``, bit for bit."""
+    z = _mix64(key ^ (np.uint64(index) * np.uint64(0x9E3779B97F4A7C15)
+                      + np.uint64(0x632BE59BD9B4E019)))
+    return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
 @njit(cache=True)
 def uniform(seed, step, index, purpose):
     """A uniform draw in [0, 1) determined by (seed, step, index, purpose) alone."""
-    golden = np.uint64(0x9E3779B97F4A7C15)
-    z = _mix64(np.uint64(seed) * golden + np.uint64(purpose))
-    z = _mix64(z ^ (np.uint64(step) * np.uint64(0xD1B54A32D192ED03)))
-    z = _mix64(z ^ (np.uint64(index) * golden + np.uint64(0x632BE59BD9B4E019)))
-    return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    return keyed_uniform(draw_key(seed, step, purpose), index)
 
 
 @njit(cache=True)
@@ -155,17 +168,19 @@ def employment_chance(employed, seekers, finding):
 
 @njit(cache=True)
 def logit_pick(values, n, temperature, u):
-    """Index drawn from a multinomial logit over ``values[:n]`` with a uniform ``u``."""
+    """Index drawn from a multinomial logit over ``values[:n]`` with a uniform ``u``
+    (``values`` is overwritten with the unnormalised weights)."""
     vmax = values[0]
     for k in range(1, n):
         vmax = max(vmax, values[k])
     total = 0.0
     for k in range(n):
-        total += math.exp((values[k] - vmax) / temperature)
+        values[k] = math.exp((values[k] - vmax) / temperature)  # each exp once
+        total += values[k]
     target = u * total
     acc = 0.0
     for k in range(n):
-        acc += math.exp((values[k] - vmax) / temperature)
+        acc += values[k]
         if target < acc:
             return k
     return n - 1
