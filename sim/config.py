@@ -101,7 +101,7 @@ class WorldConfig:
                                        doc="extra chance of a local raw material for "
                                            "agricultural processing in revolutionary base and "
                                            "ethnic areas (green agriculture, specialty foods)")
-    worker_agents: int = param(300_000, "agents", 10, 200_000_000, doc="worker agents")
+    worker_agents: int = param(300_000, "agents", 10, 1_000_000_000, doc="worker agents")
     persons_per_agent: float = param(20.0, "persons/agent", 1e-3, 1e9,
                                      doc="persons one worker agent stands for")
     population_weight_origin: float = param(1.6, "relative", 0, 100,

@@ -48,6 +48,7 @@ from numba.core import config as numba_config
 from sim.codes import (
     HOME,
     LOCAL,
+    N_STATUSES,
     ORIGIN,
     OUTBOUND,
     OUTBOUND_SEEKING,
@@ -304,7 +305,7 @@ def worker_step(workers, firms, counties, state, month, industries, params, seed
     One function, about 80 lines, on purpose: see the performance rule in the module doc.
 
     Returns:
-        Number of returnee founders flagged in ``workers.founder``.
+        Returnee founders flagged in ``workers.founder``, by county.
     """
     status, employer, skill, seeking = (workers.status, workers.employer, workers.skill,
                                         workers.seeking)
@@ -404,7 +405,24 @@ def worker_step(workers, firms, counties, state, month, industries, params, seed
             elif st == HOME and seeking[w]:
                 n_seek += 1
         seekers[c] = n_seek
-    return founders_in.sum()
+    return founders_in
+
+
+@njit(cache=True)
+def flagged_workers(flags, counties, counts):
+    """The workers whose flag is set, in order, given how many each county has: only the
+    blocks of counties with a flag are read (not a pass over every worker)."""
+    worker_start, worker_stop = counties.worker_start, counties.worker_stop
+    found = np.empty(counts.sum(), dtype=np.int64)
+    k = 0
+    for c in range(counts.size):
+        if counts[c] == 0:
+            continue
+        for w in range(worker_start[c], worker_stop[c]):
+            if flags[w]:
+                found[k] = w
+                k += 1
+    return found
 
 
 # --- local labour markets -------------------------------------------------------------------
@@ -514,8 +532,7 @@ def match_local(workers, firms, counties, state, month, industries, params, seed
         pool_skill = 0.0
         wages = 0.0
         n_poverty = 0
-        for s in range(status_counts.shape[1]):
-            status_counts[c, s] = 0
+        counts = np.zeros(N_STATUSES, dtype=np.int64)  # this county's, stored after the loop
         for w in range(worker_start[c], worker_stop[c]):
             st = status[w]
             if (open_total > 0 and st == HOME and seeking[w]
@@ -541,13 +558,15 @@ def match_local(workers, firms, counties, state, month, industries, params, seed
                     seeking[w] = False
                     n_hired += 1
             # The month's tally of this worker.
-            status_counts[c, st] += 1
+            counts[st] += 1
             pool_add, wage, poverty_add = tally_worker(
                 params, st, skill[w], employer[w], poverty_alleviated[w], county_wage[c],
                 min_wage[c], firm_skill, wage_bill)
             pool_skill += pool_add
             wages += wage
             n_poverty += poverty_add
+        for s in range(N_STATUSES):
+            status_counts[c, s] = counts[s]
         hires[c] = n_hired
         skill_sum[c] = pool_skill
         wage_sum_local[c] = wages

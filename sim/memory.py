@@ -1,22 +1,28 @@
 """Peak memory of a run, known before anything is allocated (MODEL.md §8; issue 11).
 
-The estimate is linear in the worker agents, measured on this code: world generation is the
-peak (the draws of a worker's attributes are float64 temporaries next to the table, about
-76 bytes per worker agent at 2 and 8 million), plus the interpreter with numba and the
-compiled kernels (about 300 MB), the monthly records (steps x counties x metrics) and the
-firm table (grown by doubling). ``scripts``/``experiments.bench`` report the measured peak
-next to the estimate, so a drift shows.
+The estimate is linear in the worker agents, measured on this code: the worker table (its
+registry's bytes per row), plus one byte per worker for the set-up's masks (a run allocates
+nothing else per worker: world generation draws in chunks of ``sim.world.GENERATION_CHUNK``
+workers, a fixed cost), the interpreter with numba and the compiled kernels (about 300 MB),
+the monthly records (steps x counties x metrics) and the firm table (grown by doubling).
+``experiments.bench`` reports the measured peak next to the estimate, so a drift shows.
 """
 
 from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from sim.codes import MONTHS_PER_YEAR
 from sim.config import Config, ConfigError
+from sim.state import WORKER_FIELDS
+from sim.world import GENERATION_CHUNK
 
 BASE_BYTES = 300 * 2**20            # interpreter, numpy, numba and the compiled kernels
-BYTES_PER_WORKER = 80               # generation peak per worker agent (measured 76)
+WORKER_TABLE_BYTES = sum(np.dtype(f.dtype).itemsize for f in WORKER_FIELDS)
+BYTES_PER_WORKER = WORKER_TABLE_BYTES + 1  # and a boolean mask at a time in the set-up
+GENERATION_BYTES = 80 * GENERATION_CHUNK  # a chunk's float64 temporaries in world generation
 BYTES_PER_FIRM = 2 * 2 * 170        # firm table (170 B a row), doubled on growth, and a copy
 METRIC_COLUMNS = 40                 # monthly per-county records (float64), a safe bound
 
@@ -31,7 +37,7 @@ def peak_parts(cfg: Config) -> dict[str, int]:
                   w.firms_per_1000_persons_poverty)
     firms = 4 * density * persons / 1000.0  # initial firms, and entry over the run
     records = cfg.run.years * MONTHS_PER_YEAR * n_counties * METRIC_COLUMNS * 8
-    return {"workers": int(BASE_BYTES + BYTES_PER_WORKER * w.worker_agents
+    return {"workers": int(BASE_BYTES + GENERATION_BYTES + BYTES_PER_WORKER * w.worker_agents
                            + BYTES_PER_FIRM * firms),
             "records": int(records)}
 

@@ -37,6 +37,8 @@ REAL_RURAL_LABOR = 299.73e6
 WORLD_STREAM, DYNAMICS_STREAM, ZONE_STREAM = 1, 2, 3
 # Packages of the poverty campaign (before the simulated period) lasted 3 years (the paper).
 CAMPAIGN_PACKAGE_YEARS = 3
+# Workers are drawn in chunks of this many (bounded temporaries; the world does not depend on it).
+GENERATION_CHUNK = 1 << 22
 
 
 @dataclass
@@ -153,42 +155,70 @@ def _allocate_workers(w: WorldConfig, counties: Table, rng) -> np.ndarray:
     return counts.astype(np.int64)
 
 
+def _chunks(n: int):
+    """Slices of ``GENERATION_CHUNK`` workers covering ``range(n)``, in order."""
+    for lo in range(0, n, GENERATION_CHUNK):
+        yield slice(lo, min(n, lo + GENERATION_CHUNK))
+
+
 def _workers(cfg: Config, counties: Table, counts: np.ndarray, ind: Industries,
              rng) -> Table:
+    """The worker table, attribute by attribute, each drawn for all workers in worker order.
+
+    Each attribute is drawn chunk by chunk (``GENERATION_CHUNK`` workers), so the temporaries
+    stay small next to the table at any size; a generator's draws of one distribution in
+    pieces are its draws in one call, so the world does not depend on the chunk size
+    (``tests/test_world.py``).
+    """
     w = cfg.world
     n = int(counts.sum())
     t = Table(WORKER_FIELDS, n)
-    home = np.repeat(np.arange(counties.n, dtype=np.int32), counts)
-    t.home_county[:] = home
     stops = np.cumsum(counts)
     counties.worker_stop[:] = stops
     counties.worker_start[:] = stops - counts
-    kind = counties.kind[home]
+    for c in range(counties.n):
+        t.home_county[counties.worker_start[c]:stops[c]] = c
     # Working ages as the demography keeps them (entrants join at entry_age, leave at
     # retirement_age): the stationary distribution of sim.kernels.age_workers.
-    t.age[:] = rng.integers(cfg.model.entry_age, cfg.model.retirement_age, n)
-    t.female[:] = rng.random(n) < w.female_share
-    care_p = np.where(t.female, w.care_share_female, w.care_share_male)
-    care_p = np.minimum(1.0, care_p * np.where(t.age >= 35, 1.4, 0.6))
-    t.care[:] = rng.random(n) < care_p
-    t.poverty_alleviated[:] = (kind == POVERTY) & (rng.random(n) < w.poverty_alleviated_share)
-    mean = np.array([w.skill_mean_origin, w.skill_mean_central, w.skill_mean_poverty])[kind]
-    mean = np.clip(mean * np.where(t.poverty_alleviated, 0.85, 1.0), 0.02, 0.98)
+    for s in _chunks(n):
+        t.age[s] = rng.integers(cfg.model.entry_age, cfg.model.retirement_age, s.stop - s.start)
+    for s in _chunks(n):
+        t.female[s] = rng.random(s.stop - s.start) < w.female_share
+    for s in _chunks(n):
+        care_p = np.where(t.female[s], w.care_share_female, w.care_share_male)
+        care_p = np.minimum(1.0, care_p * np.where(t.age[s] >= 35, 1.4, 0.6))
+        t.care[s] = rng.random(s.stop - s.start) < care_p
+    for s in _chunks(n):
+        t.poverty_alleviated[s] = ((counties.kind[t.home_county[s]] == POVERTY)
+                                   & (rng.random(s.stop - s.start) < w.poverty_alleviated_share))
+    skill_mean = np.array([w.skill_mean_origin, w.skill_mean_central, w.skill_mean_poverty])
     concentration = 8.0
-    t.skill[:] = rng.beta(mean * concentration, (1 - mean) * concentration)
+    for s in _chunks(n):
+        mean = skill_mean[counties.kind[t.home_county[s]]]
+        mean = np.clip(mean * np.where(t.poverty_alleviated[s], 0.85, 1.0), 0.02, 0.98)
+        t.skill[s] = rng.beta(mean * concentration, (1 - mean) * concentration)
     # Initial outbound migration from inland counties: young workers without care duties leave.
-    p_out = np.where((t.age < 45) & ~t.care, 0.75, 0.3) * (kind != ORIGIN)
-    out = rng.random(n) < p_out
-    t.status[out] = OUTBOUND
+    for s in _chunks(n):
+        p_out = (np.where((t.age[s] < 45) & ~t.care[s], 0.75, 0.3)
+                 * (counties.kind[t.home_county[s]] != ORIGIN))
+        t.status[s][rng.random(s.stop - s.start) < p_out] = OUTBOUND
     trades = np.flatnonzero(ind.outbound_trade)  # migrants work in these in the east
-    t.outbound_industry[:] = trades[rng.integers(0, trades.size, n)]
-    t.experience_months[out] = rng.integers(0, 120, int(out.sum()))
+    for s in _chunks(n):
+        t.outbound_industry[s] = trades[rng.integers(0, trades.size, s.stop - s.start)]
+    for s in _chunks(n):
+        out = t.status[s] == OUTBOUND
+        t.experience_months[s][out] = rng.integers(0, 120, int(out.sum()))
     if w.case_counties and w.case_industry != "none":
         # Natives of the case counties working in the case industry in the east.
-        skilled = (out & counties.case_county[home]
-                   & (rng.random(n) < w.case_experience_share))
-        t.outbound_industry[skilled] = list(w.industries).index(w.case_industry)
-        t.experience_months[skilled] = rng.integers(36, 121, int(skilled.sum()))
+        case_industry = list(w.industries).index(w.case_industry)
+        skilled_chunks = []
+        for s in _chunks(n):
+            skilled_chunks.append((t.status[s] == OUTBOUND)
+                                  & counties.case_county[t.home_county[s]]
+                                  & (rng.random(s.stop - s.start) < w.case_experience_share))
+        for s, skilled in zip(_chunks(n), skilled_chunks, strict=True):
+            t.outbound_industry[s][skilled] = case_industry
+            t.experience_months[s][skilled] = rng.integers(36, 121, int(skilled.sum()))
     population = counts * w.persons_per_agent
     counties.population[:] = population
     counties.fiscal_capacity[:] = population * w.fiscal_capacity_per_person

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+import sim.world as world_module
 from sim.world import generate
 from tests.conftest import make_config
 
@@ -76,3 +78,18 @@ def test_same_seed_same_world_and_policy_does_not_change_it():
         for name, arr in ta.arrays().items():
             assert np.array_equal(arr, getattr(tb, name)), (table, name)
     assert not np.array_equal(a.workers.skill, c.workers.skill)
+
+
+@pytest.mark.parametrize("world", ["teaching", "ankang_case"])
+def test_world_does_not_depend_on_the_generation_chunk(world, monkeypatch):
+    # Workers are drawn chunk by chunk (bounded memory at any size); the draws must be those
+    # of one block, or a world would change with its size's chunking. ankang_case also takes
+    # the case-industry path. 997 workers a chunk: several chunks, and a ragged last one.
+    cfg = make_config(f"world={world}")
+    whole = generate(cfg)
+    monkeypatch.setattr(world_module, "GENERATION_CHUNK", 997)
+    chunked = generate(cfg)
+    assert chunked.workers.n > 3 * 997
+    for table in ("counties", "workers", "firms"):
+        for name, arr in getattr(whole, table).arrays().items():
+            assert np.array_equal(arr, getattr(getattr(chunked, table), name)), (table, name)

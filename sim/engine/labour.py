@@ -55,12 +55,10 @@ class LabourMarket:
         """Job events and choices of every worker; returns the returnee founders. The same
         pass counts each firm's employees and each county's local job seekers for
         :meth:`_match` (the reference engine counts them in its ``_match_local``)."""
-        n_founders = K.worker_step(self.workers.view(), self.firms.view(self.n_firms),
-                                   self.counties.view(), self.state.view(), self.month,
-                                   self.ind, self.params, self.seed, t)
-        if not n_founders:
-            return np.zeros(0, dtype=np.int64)
-        return np.flatnonzero(self.workers.founder)
+        founders_in = K.worker_step(self.workers.view(), self.firms.view(self.n_firms),
+                                    self.counties.view(), self.state.view(), self.month,
+                                    self.ind, self.params, self.seed, t)
+        return K.flagged_workers(self.workers.founder, self.counties.view(), founders_in)
 
     def _match(self, t: int) -> None:
         """Match seekers to vacancies and tally the month's payroll and head counts (the
