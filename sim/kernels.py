@@ -97,6 +97,14 @@ numba_config.PARFOR_MAX_TUPLE_SIZE = max(numba_config.PARFOR_MAX_TUPLE_SIZE, 102
 OPTION_LOCAL, OPTION_OUTBOUND, OPTION_HOME = 0, 1, 2
 
 
+@njit(cache=True, inline="always")
+def county_workers(worker_start, worker_stop, c):
+    """The indices of county ``c``'s workers, unsigned: numba checks a signed index for a
+    negative value on every array access, which LLVM cannot drop when the range starts at a
+    loaded bound (measured: 70 % more time per worker in a loop like :func:`worker_step`)."""
+    return range(np.uint64(worker_start[c]), np.uint64(worker_stop[c]))
+
+
 # --- county-level expectations ------------------------------------------------------------
 
 @njit(cache=True)
@@ -338,7 +346,7 @@ def worker_step(workers, firms, counties, state, month, industries, params, seed
             founding[k] = founding_probability(params, profit[c, k] + offered * package[c, k],
                                                offered, infrastructure[c])
         n_seek = 0
-        for w in range(worker_start[c], worker_stop[c]):
+        for w in county_workers(worker_start, worker_stop, c):
             st = status[w]
             forced = False
             founded = False
@@ -418,7 +426,7 @@ def flagged_workers(flags, counties, counts):
     for c in range(counts.size):
         if counts[c] == 0:
             continue
-        for w in range(worker_start[c], worker_stop[c]):
+        for w in county_workers(worker_start, worker_stop, c):
             if flags[w]:
                 found[k] = w
                 k += 1
@@ -439,7 +447,7 @@ def count_employees(workers, firms, counties, state):
         employees[f] = 0
     for c in prange(worker_start.size):
         n_seek = 0
-        for w in range(worker_start[c], worker_stop[c]):
+        for w in county_workers(worker_start, worker_stop, c):
             st = status[w]
             if st == LOCAL:
                 employees[employer[w]] += 1
@@ -533,7 +541,7 @@ def match_local(workers, firms, counties, state, month, industries, params, seed
         wages = 0.0
         n_poverty = 0
         counts = np.zeros(N_STATUSES, dtype=np.int64)  # this county's, stored after the loop
-        for w in range(worker_start[c], worker_stop[c]):
+        for w in county_workers(worker_start, worker_stop, c):
             st = status[w]
             if (open_total > 0 and st == HOME and seeking[w]
                     and keyed_uniform(key_match, w) < p_hire):
@@ -608,7 +616,7 @@ def worker_tallies(workers, firms, counties, state, month, params):
         n_poverty = 0
         for s in range(status_counts.shape[1]):
             status_counts[c, s] = 0
-        for w in range(worker_start[c], worker_stop[c]):
+        for w in county_workers(worker_start, worker_stop, c):
             st = status[w]
             status_counts[c, st] += 1
             if st == LOCAL:
@@ -821,7 +829,7 @@ def train_workers(workers, counties, state, params, seed, step, trained):
         p = training_prob[c]
         if p <= 0.0:
             continue
-        for w in range(worker_start[c], worker_stop[c]):
+        for w in county_workers(worker_start, worker_stop, c):
             if trained[c] >= training_courses[c]:
                 break
             if not (status[w] == LOCAL or seeking[w]):
@@ -847,7 +855,7 @@ def age_workers(workers, counties, params, seed, step):
     replaced = np.zeros(worker_start.size, dtype=np.int64)
     for c in prange(worker_start.size):
         kind = county_kind[c]
-        for w in range(worker_start[c], worker_stop[c]):
+        for w in county_workers(worker_start, worker_stop, c):
             age[w] += 1
             if age[w] < params.retirement_age:
                 continue

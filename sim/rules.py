@@ -175,7 +175,8 @@ def logit_pick(values, n, temperature, u):
         vmax = max(vmax, values[k])
     total = 0.0
     for k in range(n):
-        values[k] = math.exp((values[k] - vmax) / temperature)  # each exp once
+        # Each weight once; the largest is exp(0) = 1 exactly, without the call.
+        values[k] = 1.0 if values[k] == vmax else math.exp((values[k] - vmax) / temperature)
         total += values[k]
     target = u * total
     acc = 0.0
