@@ -43,7 +43,7 @@ def _run(spec: dict) -> dict:
     t0 = time.perf_counter()
     from sim.config import compose
     from sim.engines import make_simulation
-    from sim.memory import estimate_peak_bytes
+    from sim.memory import WORKER_TABLE_BYTES, estimate_peak_bytes
 
     cfg = compose(spec["overrides"])
     cfg.engine = spec.get("engine", "numba")
@@ -62,6 +62,7 @@ def _run(spec: dict) -> dict:
             "start_s": round(t3 - t0, 3), "run_s": round(t4 - t3, 3),
             "worker_steps_per_s": round(worker_steps / max(t4 - t3, 1e-9)),
             "ns_per_worker_step": round(1e9 * (t4 - t3) / max(worker_steps, 1), 2),
+            "worker_table_bytes_per_agent": WORKER_TABLE_BYTES,
             "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "estimate_mb": round(estimate_peak_bytes(cfg) / 2**20)}
 
@@ -157,8 +158,11 @@ def table(results: list[dict]) -> str:
                          f"outputs and figures) | | 1 each | {r['wall_s']} s | "
                          f"{r['runs_per_minute']} runs/min | | |")
             continue
-        lines.append(f"| {r['label']} | {r['worker_agents']:,} | {r['threads']} | "
-                     f"{r['run_s']} s ({r['steps'] - 1} steps) | {r['ns_per_worker_step']} | "
+        if r["steps"] <= 1:  # a start: import, compose and the first step only
+            run, ns = "", ""
+        else:
+            run, ns = f"{r['run_s']} s ({r['steps'] - 1} steps)", r["ns_per_worker_step"]
+        lines.append(f"| {r['label']} | {r['worker_agents']:,} | {r['threads']} | {run} | {ns} | "
                      f"{r['start_s']} s | {r['peak_mb']} MB ({r['estimate_mb']} MB) |")
     return "\n".join(lines)
 
@@ -178,6 +182,14 @@ def ratios(results: list[dict]) -> dict:
             for r in runs}
     if "threads 1" in by and "threads 2" in by:
         out["speedup_2_threads"] = round(by["threads 1"]["run_s"] / by["threads 2"]["run_s"], 2)
+    # Memory per worker agent: the peak's growth between the two largest worlds that ran.
+    sized = sorted((r for r in results if r["kind"] == "run"), key=lambda r: r["worker_agents"])
+    if len(sized) >= 2 and sized[-1]["worker_agents"] > sized[-2]["worker_agents"]:
+        small, large = sized[-2], sized[-1]
+        out["peak_bytes_per_worker_agent"] = round(
+            (large["peak_mb"] - small["peak_mb"]) * 2**20
+            / (large["worker_agents"] - small["worker_agents"]), 1)
+        out["worker_table_bytes_per_agent"] = large["worker_table_bytes_per_agent"]
     numba = next((r for r in results if r["label"].startswith("numba engine")), None)
     reference = next((r for r in results if r["label"].startswith("reference engine")), None)
     if numba and reference:

@@ -11,10 +11,15 @@ formulas themselves are the shared rules of ``sim.rules``; the per-agent referen
 Money inside kernels is per worker agent ("yuan per agent-person"); the engine multiplies by
 ``persons_per_agent`` when it reports.
 
-Performance rule: a loop over agents unpacks the arrays it uses once, at the top, and its
-helpers take scalars (and the scalar records ``params`` and ``month``), never a table. Numba
-reference-counts every array of a namedtuple that a helper indexes, on every call: a helper
-taking the tables cost 40x the work of the whole loop body.
+Performance rules: a loop over agents unpacks the arrays it uses once, at the top, and its
+helpers take scalars (and the scalar record ``params``), never a table. Numba reference-counts
+every array of a namedtuple passed to a helper that is not inlined, on every call: a helper
+taking the tables cost 40x the work of the whole loop body, and ``month`` holds arrays, so a
+helper taking it is ``inline="always"`` (:func:`option_values`). A loop over a county's
+workers runs over unsigned indices (:func:`county_workers`), so no array access checks for a
+negative index; its draws use keys computed once per kernel (``sim.rules.draw_key``), and a
+quantity that depends only on the county and the trade is computed once per county (the
+returnee's founding chance), not per worker.
 
 Parallel rule: loops over workers run in parallel over counties (``prange``), each county's
 workers in index order (workers are stored in contiguous blocks by home county, and a local

@@ -22,7 +22,7 @@ from sim.world import GENERATION_CHUNK
 BASE_BYTES = 300 * 2**20            # interpreter, numpy, numba and the compiled kernels
 WORKER_TABLE_BYTES = sum(np.dtype(f.dtype).itemsize for f in WORKER_FIELDS)
 BYTES_PER_WORKER = WORKER_TABLE_BYTES + 1  # and a boolean mask at a time in the set-up
-GENERATION_BYTES = 80 * GENERATION_CHUNK  # a chunk's float64 temporaries in world generation
+GENERATION_BYTES_PER_WORKER = 80   # float64 temporaries of a chunk of world generation
 BYTES_PER_FIRM = 2 * 2 * 170        # firm table (170 B a row), doubled on growth, and a copy
 METRIC_COLUMNS = 40                 # monthly per-county records (float64), a safe bound
 
@@ -37,7 +37,8 @@ def peak_parts(cfg: Config) -> dict[str, int]:
                   w.firms_per_1000_persons_poverty)
     firms = 4 * density * persons / 1000.0  # initial firms, and entry over the run
     records = cfg.run.years * MONTHS_PER_YEAR * n_counties * METRIC_COLUMNS * 8
-    return {"workers": int(BASE_BYTES + GENERATION_BYTES + BYTES_PER_WORKER * w.worker_agents
+    generation = GENERATION_BYTES_PER_WORKER * min(w.worker_agents, GENERATION_CHUNK)
+    return {"workers": int(BASE_BYTES + generation + BYTES_PER_WORKER * w.worker_agents
                            + BYTES_PER_FIRM * firms),
             "records": int(records)}
 

@@ -71,10 +71,10 @@ from sim.engine import Simulation
 from sim.engine.records import METRIC_INDEX
 from sim.reference import ReferenceSimulation
 from sim.results import (
-    _survival_summary,
     government_frame,
     job_years,
     spending_summary,
+    survival_summary,
 )
 from sim.survival import kaplan_meier, poverty_spells
 
@@ -159,7 +159,7 @@ def _headline(model) -> dict:
     column = sim.record.metrics[:months, :, METRIC_INDEX["poverty_pop_local_jobs"]]
     monthly = pd.DataFrame({"step": np.arange(months), "poverty_pop_local_jobs":
                             column.sum(axis=1) * sim.world.persons_per_agent})
-    values = {**_survival_summary(sim, _spell_events(sim)), **_spending(model),
+    values = {**survival_summary(sim, _spell_events(sim)), **_spending(model),
               "poverty_local_job_years": job_years(monthly, "poverty_pop_local_jobs")}
     model._headline_cache = (sim.step_index, values)
     return values

@@ -368,7 +368,7 @@ def _mean_outbound_wage(sim: Simulation) -> float:
     return float(wage_out.mean())
 
 
-def _survival_summary(sim: Simulation, events: pd.DataFrame) -> dict:
+def survival_summary(sim: Simulation, events: pd.DataFrame) -> dict:
     spells = poverty_spells(events, sim.counties.kind, sim.step_index)
     expiry = post_expiry_spells(spells)
     offers = sim.expiries_array()
@@ -404,7 +404,7 @@ def summary(sim: Simulation, ts: pd.DataFrame, events: pd.DataFrame,
         "firms_entered": int((events.event == "enter").sum()),
         "firms_exited": int((events.event == "exit").sum()),
         "firms_relocated": int((events.event == "relocate").sum()),
-        **_survival_summary(sim, events),
+        **survival_summary(sim, events),
         "local_jobs_poverty_end": float(last[last.kind == "poverty"].workers_local.sum()),
         "poverty_pop_local_jobs_end": float(last.poverty_pop_local_jobs.sum()),
         "poverty_local_job_years": job_years(ts, "poverty_pop_local_jobs"),
