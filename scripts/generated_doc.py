@@ -1,8 +1,9 @@
 """A document's generated block: replaced from the code, checked, rewritten.
 
 ``scripts/model_doc_tables.py`` (``docs/model.md``) and ``scripts/results_dictionary.py``
-(``results/README.md``) each build their block; this module puts it between the document's
-markers and gives both the same command line (``--check`` exits 1 if the block is stale).
+(``results/README.md``) each build their block from Markdown tables (:func:`table`); this
+module puts it between the document's markers and gives both the same command line
+(``--check`` exits 1 if the block is stale).
 """
 
 from __future__ import annotations
@@ -11,6 +12,19 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+
+
+def cell(value: object) -> str:
+    """A value as a Markdown table cell: one line (runs of whitespace collapsed), pipes
+    escaped."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def table(header: tuple[str, ...], rows) -> str:
+    """A Markdown table of ``rows`` (tuples of values) under ``header``."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
 
 
 def replace_block(text: str, begin: str, end: str, block: str) -> str:

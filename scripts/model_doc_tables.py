@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from scripts import generated_doc  # noqa: E402
-from scripts.generated_doc import replace_block  # noqa: E402
+from scripts.generated_doc import replace_block, table  # noqa: E402
 from sim import codes, engine, state, world  # noqa: E402
 from sim import config as C  # noqa: E402
 from sim.engine import environment, simulation  # noqa: E402
@@ -81,11 +81,6 @@ CONSTANTS = (
 )
 
 
-def md(text: object) -> str:
-    """A value as a Markdown table cell (pipes escaped, one line)."""
-    return str(text).replace("|", "\\|").replace("\n", " ").strip()
-
-
 def fmt(value: object) -> str:
     """A default value as compact text."""
     if isinstance(value, bool):
@@ -99,12 +94,6 @@ def fmt(value: object) -> str:
     if dataclasses.is_dataclass(value):
         return f"`{type(value).__name__}()`"
     return str(value)
-
-
-def table(header: tuple[str, ...], rows: list[tuple]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(md(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _source(row: dict) -> str:

@@ -830,6 +830,7 @@ def train_workers(workers, counties, state, params, seed, step, trained):
     status, seeking, skill = workers.status, workers.seeking, workers.skill
     worker_start, worker_stop = counties.worker_start, counties.worker_stop
     training_prob, training_courses = state.training_prob, state.training_courses
+    key_training = draw_key(seed, step, P_TRAINING)
     for c in prange(worker_start.size):
         p = training_prob[c]
         if p <= 0.0:
@@ -839,7 +840,7 @@ def train_workers(workers, counties, state, params, seed, step, trained):
                 break
             if not (status[w] == LOCAL or seeking[w]):
                 continue
-            if uniform(seed, step, w, P_TRAINING) < p:
+            if keyed_uniform(key_training, w) < p:
                 skill[w] += params.training_skill_gain * (1.0 - skill[w])
                 trained[c] += 1
 
@@ -857,6 +858,9 @@ def age_workers(workers, counties, params, seed, step):
                                         workers.care, workers.skill)
     worker_start, worker_stop, county_kind = (counties.worker_start, counties.worker_stop,
                                               counties.kind)
+    key_female = draw_key(seed, step, P_DEMOGRAPHY)
+    key_care = draw_key(seed, step, P_DEMOGRAPHY + 100)
+    key_skill = draw_key(seed, step, P_NEWBORN)
     replaced = np.zeros(worker_start.size, dtype=np.int64)
     for c in prange(worker_start.size):
         kind = county_kind[c]
@@ -870,10 +874,9 @@ def age_workers(workers, counties, params, seed, step):
             employer[w] = -1
             seeking[w] = False
             experience[w] = 0
-            female = uniform(seed, step, w, P_DEMOGRAPHY) < params.female_share
+            female = keyed_uniform(key_female, w) < params.female_share
             female_[w] = female
             p_care = params.care_share_female if female else params.care_share_male
-            care[w] = (uniform(seed, step, w, P_DEMOGRAPHY + 100)
-                       < params.entrant_care_factor * p_care)
-            skill[w] = entrant_skill(params, kind, uniform(seed, step, w, P_NEWBORN))
+            care[w] = keyed_uniform(key_care, w) < params.entrant_care_factor * p_care
+            skill[w] = entrant_skill(params, kind, keyed_uniform(key_skill, w))
     return replaced.sum()
